@@ -1,0 +1,6 @@
+import { CniError, ErrorCode } from "../skel/errors.ts";
+
+/** CHECK's verdict when rules are missing: code 104 listing each missing piece. */
+export function checkFailed(missing: readonly string[]): CniError {
+  return new CniError(ErrorCode.CheckFailed, `missing ${missing.join("; ")}`);
+}
