@@ -1,0 +1,15 @@
+/**
+ * Every plugin of the suite, by the name it is installed and invoked under. Each entry loads its
+ * module only when that plugin runs, so a process pays for one plugin's code alone.
+ */
+export const pluginLoaders = {
+  bandwidth: () => import("./bandwidth/index.ts"),
+  bridge: () => import("./bridge/index.ts"),
+  firewall: () => import("./firewall/index.ts"),
+  "host-local": () => import("./host-local/index.ts"),
+  loopback: () => import("./loopback/index.ts"),
+  portmap: () => import("./portmap/index.ts"),
+  tuning: () => import("./tuning/index.ts"),
+};
+
+export type PluginName = keyof typeof pluginLoaders;
