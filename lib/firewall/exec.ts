@@ -37,15 +37,15 @@ const TOOL_TIMEOUT_MS = 90_000;
 const SBIN_DIRS = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
 
 /**
- * The executor for real use. `prefix` is put in front of every command line; tests pass
- * `["ip", "netns", "exec", name]` to keep every rule inside a namespace they made.
- */
-/**
  * The default limit of captured output is 1 MiB, and `iptables-save` of a busy node (kube-proxy
  * writes tens of thousands of rules) is larger: the tool would fail with ENOBUFS.
  */
 const TOOL_OUTPUT_MAX_BYTES = 256 << 20;
 
+/**
+ * The executor for real use. `prefix` is put in front of every command line; tests pass
+ * `["ip", "netns", "exec", name]` to keep every rule inside a namespace they made.
+ */
 export function commandExecutor(prefix: readonly string[] = []): ToolExecutor {
   return {
     // A prefix may run the tools elsewhere (another namespace, another environment).
