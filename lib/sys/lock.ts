@@ -2,6 +2,7 @@ import { closeSync, constants, openSync } from "node:fs";
 import { Errno } from "./errno.ts";
 import { LOCK_EX, LOCK_NB, SysError } from "./types.ts";
 import { sys } from "./index.ts";
+import { sleepSync } from "./sleep.ts";
 
 const POLL_MAX_MS = 50;
 
@@ -39,8 +40,4 @@ export function lockFile(path: string, waitMs: number): number {
       throw busy ? new LockTimeout(path, waitMs) : error;
     }
   }
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { sleepSync } from "../../lib/sys/sleep.ts";
 import { uniqueName } from "./tag.ts";
 
 /** A network namespace made by a test with `ip netns add`; path is what CNI_NETNS takes. */
@@ -55,10 +56,9 @@ export function linkExists(name: string, netns?: string): boolean {
  */
 export function linkGoneWithin(name: string, timeoutMs: number, netns?: string): boolean {
   const deadline = Date.now() + timeoutMs;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
   while (linkExists(name, netns)) {
     if (Date.now() >= deadline) return false;
-    Atomics.wait(pause, 0, 0, 50);
+    sleepSync(50);
   }
   return true;
 }

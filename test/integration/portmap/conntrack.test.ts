@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { clearStaleUdpEntries, deleteUdpEntries } from "../../../lib/firewall/conntrack/index.ts";
 import { setupPortMappings } from "../../../lib/firewall/index.ts";
 import { NetNS } from "../../../lib/netns/index.ts";
+import { sleepSync } from "../../../lib/sys/sleep.ts";
 import { createNetns, type TestNetns } from "../../helpers/netns.ts";
 import { useHostTopology } from "./host.ts";
 import {
@@ -111,7 +112,7 @@ describe("stale UDP flows to a mapped host port", () => {
       settings: { snat: true, masqAll: false, markMasqBit: 13, conditionsV4: [], conditionsV6: [] },
     });
     sendFromRemote(hostPort, sourcePort, "blackholed");
-    pause(0.5);
+    sleepSync(500);
     expect(arrived(listener, "blackholed")).toBe(false);
 
     clearStaleUdpEntries([hostPort], [4]);
@@ -137,7 +138,3 @@ describe("stale UDP flows to a mapped host port", () => {
     expect(udpEntriesTo(conntrackLines(), hostPort)).toEqual([]);
   });
 });
-
-function pause(seconds: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, seconds * 1000);
-}
