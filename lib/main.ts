@@ -27,9 +27,14 @@ async function main(): Promise<number> {
     const { runCnitool } = await import("./runtime/cli.ts");
     return runCnitool(args);
   }
+  if (name === "install") {
+    const { runInstall } = await import("./install/index.ts");
+    const executable = typeof CNI_TS_VERSION_REPLIES === "undefined" ? undefined : process.execPath;
+    return runInstall(args, { pluginNames: Object.keys(pluginLoaders), executable });
+  }
   if (!isPluginName(name)) {
     process.stderr.write(
-      `${name}: not a plugin of this suite; run as one of: ${Object.keys(pluginLoaders).join(", ")}, cnitool\n`,
+      `${name}: not a plugin of this suite; run as one of: ${Object.keys(pluginLoaders).join(", ")}, cnitool, install\n`,
     );
     return 1;
   }
