@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { checkConflist, installConflist } from "./conflist.ts";
+import { checkConflist, prepareConflist } from "./conflist.ts";
 import { InstallError, type FileChange } from "./errors.ts";
 import { SERVICE_ACCOUNT_DIR } from "./kubernetes.ts";
 import { resolvePodCidrs } from "./pod-cidr.ts";
@@ -156,8 +156,9 @@ function parseOptions(args: readonly string[], context: Context): Options | "hel
 
 async function install(options: Options, context: Context): Promise<void> {
   const conflist = options.conflistName === undefined ? undefined : { name: options.conflistName, ...(await renderConflist(options, context)) };
+  const writeConflist = conflist ? prepareConflist(options.confDir, conflist.name, conflist.text) : undefined;
   const plugins = installPlugins(options.source, options.binDir, context.pluginNames);
-  const written = conflist ? installConflist(options.confDir, conflist.name, conflist.text) : { changes: [], unchanged: [], notes: [] };
+  const written = writeConflist ? writeConflist() : { changes: [], unchanged: [], notes: [] };
 
   const changes = [...plugins.changes, ...written.changes];
   for (const change of changes) context.stdout(`${describe(change)}\n`);

@@ -29,29 +29,52 @@ export interface ConflistOutcome {
   notes: string[];
 }
 
-/** Writes `text` as `fileName` in `confDir` unless a file of that name is someone else's. */
-export function installConflist(confDir: string, fileName: string, text: string): ConflistOutcome {
-  mkdirSync(confDir, { recursive: true });
+/**
+ * Decides how `text` becomes `fileName` in `confDir`, refusing if a file of that name is someone
+ * else's; returns the step that writes it, to be taken once everything else has been settled.
+ */
+export function prepareConflist(confDir: string, fileName: string, text: string): () => ConflistOutcome {
   const manifest = readManifest(confDir);
   const path = join(confDir, fileName);
   const current = readIfExists(path);
   const digest = sha256(text);
-  const outcome: ConflistOutcome = { changes: [], unchanged: [], notes: [] };
-  const owned = Object.hasOwn(manifest.files, fileName);
-
-  if (current !== undefined && !owned && sha256(current) !== digest) {
+  const upToDate = current !== undefined && sha256(current) === digest;
+  if (current !== undefined && !upToDate && !Object.hasOwn(manifest.files, fileName)) {
     throw new InstallError(
       `refusing to replace ${path}: cni install did not write it (it is not recorded in ${join(confDir, MANIFEST_NAME)}); ` +
         "move it away if it is no longer used, or choose another file name with --conflist-name",
     );
   }
-  if (current !== undefined && sha256(current) === digest) outcome.unchanged.push(path);
-  else {
-    writeFileAtomically(path, text, CONFIG_MODE);
-    outcome.changes.push(current === undefined ? { path, action: "installed" } : { path, action: "replaced", detail: "the template or the node's values changed" });
-  }
+  return () => {
+    mkdirSync(confDir, { recursive: true });
+    const outcome: ConflistOutcome = { changes: [], unchanged: [], notes: [] };
+    if (upToDate) outcome.unchanged.push(path);
+    else {
+      writeFileAtomically(path, text, CONFIG_MODE);
+      outcome.changes.push(current === undefined ? { path, action: "installed" } : { path, action: "replaced", detail: "the template or the node's values changed" });
+    }
+    outcome.changes.push(...removeEarlierFiles(confDir, fileName, manifest, outcome.notes));
+    const files: Manifest["files"] = { [fileName]: digest };
+    if (JSON.stringify(files) !== JSON.stringify(manifest.files)) {
+      writeFileAtomically(join(confDir, MANIFEST_NAME), `${JSON.stringify({ files }, null, 2)}\n`, CONFIG_MODE);
+    }
+    if (outcome.changes.length > 0) syncDirectory(confDir);
+    const before = configurationsBefore(confDir, fileName);
+    if (before.length > 0) {
+      outcome.notes.push(
+        `${before.join(", ")} sort${before.length === 1 ? "s" : ""} before ${fileName}: runtimes that use the first configuration of ${confDir} (containerd, CRI-O) use that, not ours`,
+      );
+    }
+    return outcome;
+  };
+}
 
-  const files: Manifest["files"] = { [fileName]: digest };
+/**
+ * Files an earlier run wrote under another name (the name was changed since): removed if they
+ * still hold what was written, else left to whoever edited them. Either way no longer ours.
+ */
+function removeEarlierFiles(confDir: string, fileName: string, manifest: Manifest, notes: string[]): FileChange[] {
+  const changes: FileChange[] = [];
   for (const [earlier, recorded] of Object.entries(manifest.files)) {
     if (earlier === fileName) continue;
     const earlierPath = join(confDir, earlier);
@@ -59,21 +82,12 @@ export function installConflist(confDir: string, fileName: string, text: string)
     if (bytes === undefined) continue;
     if (sha256(bytes) === recorded) {
       rmSync(earlierPath);
-      outcome.changes.push({ path: earlierPath, action: "removed", detail: `written by an earlier cni install; ${fileName} replaces it` });
+      changes.push({ path: earlierPath, action: "removed", detail: `written by an earlier cni install; ${fileName} replaces it` });
     } else {
-      outcome.notes.push(`${earlierPath} was written by an earlier cni install but edited since: left alone, and no longer recorded as ours`);
+      notes.push(`${earlierPath} was written by an earlier cni install but edited since: left alone, and no longer recorded as ours`);
     }
   }
-  if (JSON.stringify(files) !== JSON.stringify(manifest.files)) writeFileAtomically(join(confDir, MANIFEST_NAME), `${JSON.stringify({ files }, null, 2)}\n`, CONFIG_MODE);
-  if (outcome.changes.length > 0) syncDirectory(confDir);
-
-  const before = configurationsBefore(confDir, fileName);
-  if (before.length > 0) {
-    outcome.notes.push(
-      `${before.join(", ")} sort${before.length === 1 ? "s" : ""} before ${fileName}: runtimes that use the first configuration of ${confDir} (containerd, CRI-O) use that, not ours`,
-    );
-  }
-  return outcome;
+  return changes;
 }
 
 /** What is wrong with the installed configuration list; empty when it is the one last written. */
