@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -6,6 +6,7 @@ import { DEFAULT_TEMPLATE, MANIFEST_NAME } from "../../../lib/install/index.ts";
 import { pluginLoaders } from "../../../plugins/index.ts";
 import { callPlugin } from "../../helpers/cni.ts";
 import { DIST, REFERENCE_BIN } from "../../helpers/paths.ts";
+import { readYamlDocuments } from "../../helpers/yaml.ts";
 import { makeNodeDirs, removeAll, runInstaller } from "./run-installer.ts";
 
 /**
@@ -244,9 +245,7 @@ describe("cni install on a node's directories", () => {
 
 describe("deploy/kubernetes", () => {
   it("the ConfigMap's template is the installer's built-in one", () => {
-    const yaml = readFileSync("deploy/kubernetes/configmap.yaml", "utf8");
-    const parsed = spawnSync("node_modules/.bin/bun", ["-e", "process.stdout.write(JSON.stringify(Bun.YAML.parse(require('fs').readFileSync(0, 'utf8'))))"], { input: yaml, encoding: "utf8" });
-    const configMap = JSON.parse(parsed.stdout) as { data: Record<string, string> };
-    expect(configMap.data["template.conflist"]).toBe(DEFAULT_TEMPLATE);
+    const [configMap] = readYamlDocuments("deploy/kubernetes/configmap.yaml") as Array<{ data: Record<string, string> }>;
+    expect(configMap!.data["template.conflist"]).toBe(DEFAULT_TEMPLATE);
   });
 });
