@@ -161,7 +161,7 @@ async function install(options: Options, context: Context): Promise<void> {
   const written = writeConflist ? writeConflist() : { changes: [], unchanged: [], notes: [] };
 
   const changes = [...plugins.changes, ...written.changes];
-  for (const change of changes) context.stdout(`${describe(change)}\n`);
+  for (const change of changes) context.stdout(`${describeChange(change)}\n`);
   const missing = (conflist?.types ?? []).filter((type) => !context.pluginNames.includes(type) && !existsSync(join(options.binDir, type)));
   const notes = [...written.notes, ...missing.map((type) => `the configuration list uses the plugin "${type}", which is not in ${options.binDir}`)];
   for (const note of notes) context.stderr(`cni install: note: ${note}\n`);
@@ -200,7 +200,7 @@ function check(options: Options, context: Context): number {
   return problems.length === 0 ? 0 : 1;
 }
 
-function describe(change: FileChange): string {
+function describeChange(change: FileChange): string {
   return `${change.action.padEnd(9)} ${change.path}${change.detail ? ` (${change.detail})` : ""}`;
 }
 
