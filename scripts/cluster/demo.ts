@@ -262,7 +262,7 @@ function main(): void {
 
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   step("Summary");
-  console.log(`  ${count} nodes, ${pods.length} pods; pod ADD through the node's runtime (2 plugins): median ${median(addTimes).toFixed(0)} ms, DEL: median ${median(delTimes).toFixed(0)} ms`);
+  console.log(`  ${count} nodes, ${pods.length} pods; pod ADD through the node's runtime (a Bun process loading lib/runtime from source, then 2 plugins): median ${median(addTimes).toFixed(0)} ms, DEL: median ${median(delTimes).toFixed(0)} ms`);
 }
 
 try {
