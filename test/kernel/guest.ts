@@ -30,7 +30,8 @@ export interface GuestOptions {
   modules?: string[];
   /**
    * A bash script run as root inside the guest with `set -Eeuo pipefail` and the helpers of
-   * guest/lib.sh (container, cni, reach, snapshot). Its working directory is $OUT.
+   * guest/lib.sh (container, cni, reach, snapshot, ipv4_of). Its working directory is $OUT; its
+   * common indentation is removed first.
    */
   script: string;
   /** Files for the script in $IN: name to content (an object is written as JSON). */
@@ -79,7 +80,8 @@ export class GuestRun {
 
   /** What `snapshot NAME` recorded. */
   state(name: string): GuestState {
-    return readState((part) => this.text(`${name}.${part}.json`));
+    this.text(`${name}.ip.jsonl`); // throws with the guest's output when there is no such snapshot
+    return readState((suffix) => this.files[`${name}.${suffix}`]);
   }
 
   /** The `reach` lines: label to whether the ping was answered. */
@@ -145,7 +147,7 @@ function prepareRunDir(dir: string, options: GuestOptions): void {
   mkdirSync(join(dir, "uml"));
   writeFileSync(join(dir, "modules"), (options.modules ?? []).map((module) => `${module}\n`).join(""));
   writeFileSync(join(dir, "env"), `OURS=${shellQuote(OUR_BIN)}\nREFERENCE=${shellQuote(REFERENCE_BIN)}\n`);
-  writeFileSync(join(dir, "test.sh"), options.script);
+  writeFileSync(join(dir, "test.sh"), dedent(options.script));
   for (const [name, content] of Object.entries(options.inputs ?? {})) {
     if (name.includes("/")) throw new Error(`input file name "${name}" must not contain "/"`);
     writeFileSync(join(dir, "in", name), typeof content === "string" ? content : JSON.stringify(content));
@@ -224,6 +226,14 @@ function killGroup(pid: number): void {
   } catch {
     // the group is gone already
   }
+}
+
+/** Removes the indentation common to every line, so a heredoc's end marker stands at column 0. */
+function dedent(script: string): string {
+  const lines = script.split("\n");
+  const indents = lines.filter((line) => line.trim()).map((line) => line.length - line.trimStart().length);
+  const common = Math.min(...indents, Infinity);
+  return common === Infinity ? script : lines.map((line) => line.slice(common)).join("\n");
 }
 
 function shellQuote(value: string): string {

@@ -59,21 +59,19 @@ export interface GuestState {
   addresses: IpAddresses[];
   /** IPv4 then IPv6 routes of the main table. */
   routes: IpRoute[];
-  /** Bridge ports (and bridges) with their VLANs; empty without VLAN-aware bridges. */
+  /** Bridge ports (and bridges) with their VLANs; empty in a container's snapshot. */
   vlans: BridgePortVlans[];
 }
 
-/** Parses the files of one snapshot; `read` returns the file for a part name. */
-export function readState(read: (part: string) => string): GuestState {
-  const parse = <T>(part: string): T[] => {
-    const text = read(part).trim();
-    return text ? (JSON.parse(text) as T[]) : [];
-  };
+/** Parses the files of one snapshot; `read` returns a file by its suffix, undefined if absent. */
+export function readState(read: (suffix: string) => string | undefined): GuestState {
+  const parse = <T>(text: string | undefined): T[] => (text?.trim() ? (JSON.parse(text) as T[]) : []);
+  const [links, addresses, routes4] = (read("ip.jsonl") ?? "").split("\n");
   return {
-    links: parse<IpLink>("links"),
-    addresses: parse<IpAddresses>("addresses"),
-    routes: [...parse<IpRoute>("routes4"), ...parse<IpRoute>("routes6")],
-    vlans: parse<BridgePortVlans>("vlans"),
+    links: parse<IpLink>(links),
+    addresses: parse<IpAddresses>(addresses),
+    routes: [...parse<IpRoute>(routes4), ...parse<IpRoute>(read("routes6.json"))],
+    vlans: parse<BridgePortVlans>(read("vlans.json")),
   };
 }
 
