@@ -62,6 +62,12 @@ export class GuestRun {
     return this.status === 0;
   }
 
+  /** Throws with everything the guest said unless the script exited 0. */
+  assertSucceeded(): this {
+    if (!this.succeeded) throw new Error(`guest run failed\n${this.transcript()}`);
+    return this;
+  }
+
   /** A file from $OUT; throws with the guest's output when the script did not write it. */
   text(name: string): string {
     const content = this.files[name];
@@ -136,9 +142,7 @@ export async function runInGuest(options: GuestOptions): Promise<GuestRun> {
 
 /** Like runInGuest, but throws with everything the guest said unless the script exited 0. */
 export async function mustRunInGuest(options: GuestOptions): Promise<GuestRun> {
-  const run = await runInGuest(options);
-  if (!run.succeeded) throw new Error(`guest run failed\n${run.transcript()}`);
-  return run;
+  return (await runInGuest(options)).assertSucceeded();
 }
 
 function prepareRunDir(dir: string, options: GuestOptions): void {
