@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { setTimeout as sleep } from "node:timers/promises";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { OUR_BIN, REFERENCE_BIN } from "../helpers/paths.ts";
-import type { GuestState } from "./state.ts";
-import { readState } from "./state.ts";
+import { readState, type GuestState } from "./state.ts";
 
 /**
  * A User-Mode Linux guest for tests that need kernel features this host lacks (8021q, ipvlan,
@@ -54,7 +53,7 @@ export class GuestRun {
     readonly stderr: string,
     /** The kernel's console: boot messages, and whatever init printed. */
     readonly console: string,
-    /** The files the script wrote into $OUT, by name. */
+    /** The files the script wrote into $OUT (not in its subdirectories), by name. */
     readonly files: Readonly<Record<string, string>>,
   ) {}
 
@@ -129,12 +128,15 @@ export async function runInGuest(options: GuestOptions): Promise<GuestRun> {
   const dir = mkdtempSync(join(tmpdir(), "cni-guest-"));
   try {
     prepareRunDir(dir, options);
-    const { pid, console, timedOut } = await boot(dir, options);
+    const { pid, consoleText, timedOut } = await boot(dir, options);
     const read = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), "utf8") : "");
     const statusText = read("status").trim();
     const files: Record<string, string> = {};
-    for (const name of readdirSync(join(dir, "out"))) files[name] = readFileSync(join(dir, "out", name), "utf8");
-    return new GuestRun(pid, statusText ? Number(statusText) : undefined, timedOut, read("stdout"), read("stderr"), console, files);
+    for (const name of readdirSync(join(dir, "out"))) {
+      const path = join(dir, "out", name);
+      if (statSync(path).isFile()) files[name] = readFileSync(path, "utf8");
+    }
+    return new GuestRun(pid, statusText ? Number(statusText) : undefined, timedOut, read("stdout"), read("stderr"), consoleText, files);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -163,7 +165,7 @@ function prepareRunDir(dir: string, options: GuestOptions): void {
  * that the timeout can kill all of it. The console goes to our pipe; the guest has no network
  * device, and its control files (uml_dir) live in the run dir.
  */
-function boot(dir: string, options: GuestOptions): Promise<{ pid: number; console: string; timedOut: boolean }> {
+function boot(dir: string, options: GuestOptions): Promise<{ pid: number; consoleText: string; timedOut: boolean }> {
   const args = [
     `mem=${options.memoryMb ?? 512}M`,
     "root=/dev/root",
@@ -187,9 +189,9 @@ function boot(dir: string, options: GuestOptions): Promise<{ pid: number; consol
       return;
     }
     running.add(pid);
-    let console = "";
+    let consoleText = "";
     const collect = (chunk: Buffer) => {
-      console = (console + chunk.toString("utf8")).slice(-CONSOLE_LIMIT);
+      consoleText = (consoleText + chunk.toString("utf8")).slice(-CONSOLE_LIMIT);
     };
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
@@ -204,7 +206,7 @@ function boot(dir: string, options: GuestOptions): Promise<{ pid: number; consol
       killGroup(pid);
       void groupGone(pid).then(() => {
         running.delete(pid);
-        resolvePromise({ pid, console, timedOut });
+        resolvePromise({ pid, consoleText, timedOut });
       });
     });
   });
