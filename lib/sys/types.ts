@@ -37,3 +37,7 @@ export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 export const MSG_TRUNC = 0x20;
 export const MSG_PEEK = 0x02;
+export const MSG_DONTWAIT = 0x40;
+export const AF_PACKET = 17;
+export const SOCK_RAW = 3;
+export const SOCK_CLOEXEC = 0o2000000;
