@@ -6,7 +6,7 @@
  * parse are skipped too, counted, and named in the error if no good reply ever comes.
  */
 import { randomInt } from "node:crypto";
-import { IPAddress } from "../ip/index.ts";
+import { Cidr, IPAddress } from "../ip/index.ts";
 import type { DhcpRequestSettings } from "./config.ts";
 import { BROADCAST_IP, BROADCAST_MAC, buildFrame, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseFrame } from "./frame.ts";
 import { readLeaseTerms, messageTypeOf, serverIdOf, UnusableLease, type LeaseTerms } from "./lease-terms.ts";
@@ -64,6 +64,8 @@ function pauseBefore(retransmission: number, resendMaxMs: number): number {
   return Math.max(0, base + randomInt(-1000, 1000));
 }
 
+/** How long a link that was just set up gets to come up before the first DHCPDISCOVER. */
+const LINK_UP_WAIT_MS = 5000;
 const DHCP_CLIENT_ID_TYPE = 0;
 const MAX_CLIENT_ID_BYTES = 254;
 
@@ -191,6 +193,7 @@ export async function acquire(target: LeaseTarget, identity: ClientIdentity, cli
   const deadline = Date.now() + client.resendTimeoutMs;
   const iface = OpenedInterface.open(target, { bringUp: true });
   try {
+    await iface.waitUntilRunning(Math.min(LINK_UP_WAIT_MS, client.resendTimeoutMs));
     let refusal: LeaseRefused | undefined;
     let discovers = 0;
     const malformed: string[] = [];
@@ -303,14 +306,22 @@ export async function extend(
   }
 }
 
-/** Sends DHCPRELEASE to the lease's server (no reply comes). Throws InterfaceGone when there is no interface to send from. */
+/**
+ * Sends DHCPRELEASE to the lease's server (no reply comes, and none is waited for), addressed to
+ * the server's IP address. With no reply to tell whether it arrived, it must not depend on the
+ * server's hardware address being the one its last DHCPACK came from (a Linux bridge's address
+ * changes as ports come and go): a server on the lease's own subnet gets it at the Ethernet
+ * broadcast address, one beyond a relay through the relay's address, the only one known.
+ * Throws InterfaceGone when there is no interface to send from.
+ */
 export function release(target: LeaseTarget, identity: ClientIdentity, binding: Binding, client: ClientSettings): void {
   const iface = OpenedInterface.open(target, { bringUp: false });
   try {
-    const { address, server } = binding.terms;
+    const { address, prefixLength, server } = binding.terms;
+    const onLink = Cidr.of(address, prefixLength).withoutHostBits().contains(server);
     const transaction = new Transaction(iface, client, new AbortController().signal);
     const payload = transaction.message(MessageType.Release, identity, { ciaddr: address, options: [[Option.ServerIdentifier, server.toBytes()]], withParameters: false });
-    transaction.unicast(payload, address, server, binding.serverMac);
+    transaction.unicast(payload, address, server, onLink ? BROADCAST_MAC : binding.serverMac);
   } finally {
     iface.close();
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Rtnetlink } from "../netlink/index.ts";
 import { NetNS, NetNSNotFound } from "../netns/index.ts";
 import { PacketSocket } from "./packet-socket.ts";
@@ -55,11 +56,27 @@ export class OpenedInterface {
     }
   }
 
+  /**
+   * Waits (at most `timeoutMs`) until the kernel reports the link operationally up. A link just
+   * set up drops what is sent on it until the kernel's link watch activates its queue, which
+   * it does up to a second later; a DHCPDISCOVER sent before would be lost.
+   */
+  async waitUntilRunning(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const state = this.netlink.linkByIndex(this.index)?.operState;
+      if (state === "up" || state === "unknown" || Date.now() >= deadline) return;
+      await sleep(RUNNING_POLL_MS);
+    }
+  }
+
   close(): void {
     this.socket.close();
     this.netlink.close();
   }
 }
+
+const RUNNING_POLL_MS = 20;
 
 function macBytes(mac: string): Uint8Array {
   return Uint8Array.from(mac.split(":").map((part) => parseInt(part, 16)));
