@@ -23,7 +23,9 @@ class GobStreamReader {
 
   /** Adds received bytes; returns the values they completed. Throws GobError on bad input. */
   push(chunk: Uint8Array): GobValue[] {
-    this.buffer = this.buffer.length === 0 ? chunk : concat(this.buffer, chunk);
+    // A plain Uint8Array view (not a Buffer), so decoded byte slices are plain Uint8Arrays too.
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.buffer = this.buffer.length === 0 ? bytes : concat(this.buffer, bytes);
     const values: GobValue[] = [];
     for (;;) {
       const next = nextMessage(this.buffer, MAX_MESSAGE_BYTES);
