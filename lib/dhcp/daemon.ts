@@ -32,9 +32,6 @@ export class DaemonError extends Error {
   }
 }
 
-/** Our code for a DHCP server whose lease lacks what a CNI result needs (README "Error codes"). */
-export const UNUSABLE_LEASE_CODE = 106;
-
 export class DhcpDaemon {
   private readonly leases = new Map<string, ManagedLease>();
   private readonly acquiring = new Map<string, { lease: Promise<ManagedLease>; abort: AbortController }>();
@@ -154,7 +151,7 @@ function readConfig(stdin: unknown, cniArgs: string) {
 function classify(error: unknown): DaemonError {
   if (error instanceof DaemonError) return error;
   if (error instanceof NoAnswer) return new DaemonError(ErrorCode.TryAgainLater, error.message);
-  if (error instanceof UnusableLease) return new DaemonError(UNUSABLE_LEASE_CODE, error.message);
+  if (error instanceof UnusableLease) return new DaemonError(ErrorCode.UnusableLease, error.message);
   if (error instanceof InterfaceGone || error instanceof NetNSNotFound) return new DaemonError(ErrorCode.InvalidEnvironment, error.message);
   if (error instanceof SysError) return new DaemonError(ErrorCode.KernelOperationFailed, error.message);
   if (error instanceof CniError) return new DaemonError(error.code, error.message);
