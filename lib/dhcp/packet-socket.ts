@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { NetNS } from "../netns/index.ts";
-import { AF_PACKET, Errno, MSG_DONTWAIT, MSG_TRUNC, SOCK_CLOEXEC, SOCK_RAW, SysError, sys } from "../sys/index.ts";
-import { ETH_P_IP } from "./frame.ts";
+import { AF_PACKET, BPF_INSTRUCTION_BYTES, Errno, MSG_DONTWAIT, MSG_TRUNC, SOCK_CLOEXEC, SOCK_RAW, SysError, sys } from "../sys/index.ts";
+import { DHCP_CLIENT_PORT, ETH_P_IP } from "./frame.ts";
 
 /** How often a waiting receive looks for a frame; the daemon has no way to be woken by the fd. */
 const POLL_MS = 5;
@@ -27,6 +27,7 @@ export class PacketSocket {
       // frame of another interface is queued in between.
       const fd = sys.socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
       try {
+        sys.attachFilter(fd, DHCP_CLIENT_FILTER);
         sys.bind(fd, linkLayerAddress(ifindex));
       } catch (error) {
         sys.close(fd);
@@ -77,6 +78,38 @@ export class PacketSocket {
     this.closed = true;
     sys.close(this.fd);
   }
+}
+
+/**
+ * A classic BPF program that lets only IPv4 UDP datagrams to the DHCP client port through (and
+ * no fragments but the first): the socket sits on a container's interface that may carry a lot
+ * of other traffic while a renewal waits for its answer, and none of that must be queued for us.
+ */
+const DHCP_CLIENT_FILTER = bpfProgram([
+  [0x28, 0, 0, 12], //              ldh [12]              the EtherType
+  [0x15, 0, 8, ETH_P_IP], //        jeq #IPv4, -, drop
+  [0x30, 0, 0, 23], //              ldb [23]              the IP protocol
+  [0x15, 0, 6, 17], //              jeq #UDP, -, drop
+  [0x28, 0, 0, 20], //              ldh [20]              flags and fragment offset
+  [0x45, 4, 0, 0x1fff], //          jset #offset, drop
+  [0xb1, 0, 0, 14], //              ldxb 4*([14]&0xf)     the IP header's length
+  [0x48, 0, 0, 16], //              ldh [x+16]            the UDP destination port
+  [0x15, 0, 1, DHCP_CLIENT_PORT], // jeq #68, -, drop
+  [0x06, 0, 0, 0x40000], //         ret #262144           take the frame
+  [0x06, 0, 0, 0], //               drop: ret #0
+]);
+
+function bpfProgram(instructions: [code: number, jumpTrue: number, jumpFalse: number, k: number][]): Uint8Array {
+  const program = new Uint8Array(instructions.length * BPF_INSTRUCTION_BYTES);
+  const view = new DataView(program.buffer);
+  instructions.forEach(([code, jumpTrue, jumpFalse, k], index) => {
+    const offset = index * BPF_INSTRUCTION_BYTES;
+    view.setUint16(offset, code, HOST_LITTLE_ENDIAN);
+    view.setUint8(offset + 2, jumpTrue);
+    view.setUint8(offset + 3, jumpFalse);
+    view.setUint32(offset + 4, k, HOST_LITTLE_ENDIAN);
+  });
+  return program;
 }
 
 /** struct sockaddr_ll bound to IPv4 frames of one interface. */

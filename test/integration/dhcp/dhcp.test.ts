@@ -76,6 +76,27 @@ for (const mainPlugin of MAIN_PLUGINS) {
       expect(ours.log()).toContain(`${a.id}/${a.network}/eth0: released`);
     });
 
+    it("answers in every spec version, giving the attachment the lease it already holds", async () => {
+      const network = await lan();
+      const ours = await daemon();
+      const c = container(network);
+      const config = c.config({ daemonSocketPath: ours.socketPath });
+      const address = c.call("ADD", config).json.ips[0].address;
+      const direct = (cniVersion: string) =>
+        callPlugin(`${OUR_BIN}/dhcp`, { command: "ADD", containerId: c.id, netns: c.netns.path, ifname: "eth0", config: { ...config, cniVersion } }).json;
+      for (const version of ["0.1.0", "0.2.0"]) {
+        expect(direct(version)).toEqual({ cniVersion: version, ip4: { ip: address, gateway: network.gateway, routes: [{ dst: "0.0.0.0/0", gw: network.gateway }] }, dns: {} });
+      }
+      for (const version of ["0.3.0", "0.3.1", "0.4.0"]) {
+        expect(direct(version)).toMatchObject({ cniVersion: version, ips: [{ version: "4", address, gateway: network.gateway }] });
+      }
+      for (const version of ["1.0.0", "1.1.0"]) {
+        expect(direct(version)).toEqual({ cniVersion: version, ips: [{ address, gateway: network.gateway }], routes: [{ dst: "0.0.0.0/0", gw: network.gateway }], dns: {} });
+      }
+      expect(ours.log().match(/acquiring a lease/g)).toHaveLength(1);
+      expect(c.call("DEL", config).status).toBe(0);
+    });
+
     it("renews a short lease at T1: dnsmasq's lease file shows the later expiry", async () => {
       const network = await lan({ leaseTime: "2m", dhcpOptions: () => ["option:T1,3", "option:T2,100"] });
       const ours = await daemon();
@@ -136,6 +157,22 @@ for (const mainPlugin of MAIN_PLUGINS) {
       expect(network.leases().map((lease) => lease.hostname).sort()).toEqual(["web-fixed", "web-pod"]);
       fixed.call("DEL", fixedConfig);
       fromArgs.call("DEL", argsConfig, { args: "IgnoreUnknown=1;K8S_POD_NAME=web-pod" });
+    });
+
+    it("asks dnsmasq for the default options, or only for those of `request` with skipDefault", async () => {
+      const network = await lan();
+      const ours = await daemon();
+      const lastRequested = () => network.log().split("\n").filter((line) => line.includes("requested options")).at(-1);
+      const plain = container(network);
+      const plainConfig = plain.config({ daemonSocketPath: ours.socketPath });
+      expect(plain.call("ADD", plainConfig).status).toBe(0);
+      expect(lastRequested()).toContain("requested options: 1:netmask, 3:router, 121:classless-static-route");
+      expect(plain.call("DEL", plainConfig).status).toBe(0);
+      const asking = container(network);
+      const askingConfig = asking.config({ daemonSocketPath: ours.socketPath, request: [{ option: "subnet-mask", skipDefault: true }, { option: 6 }] });
+      expect(asking.call("ADD", askingConfig).status).toBe(0);
+      expect(lastRequested()).toContain("requested options: 1:netmask, 6:dns-server");
+      expect(asking.call("DEL", askingConfig).status).toBe(0);
     });
 
     it("CHECK passes while the lease is held and answers 104 once it is not", async () => {
