@@ -6,6 +6,7 @@
  * parse are skipped too, counted, and named in the error if no good reply ever comes.
  */
 import { randomInt } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Cidr, IPAddress } from "../ip/index.ts";
 import type { DhcpRequestSettings } from "./config.ts";
 import { BROADCAST_IP, BROADCAST_MAC, buildFrame, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseFrame } from "./frame.ts";
@@ -184,10 +185,39 @@ function describeSkipped(malformed: string[]): string {
   return `; ${malformed.length} malformed ${malformed.length === 1 ? "reply was" : "replies were"} ignored, the last ${malformed.at(-1)}`;
 }
 
+/** An OFFER of an address, from a server that names itself (option 54, which REQUEST must echo). */
+function acceptOffer(reply: DhcpMessage): { offer: DhcpMessage; server: IPAddress } | undefined {
+  if (messageTypeOf(reply) !== MessageType.Offer || reply.yiaddr.value === 0n) return undefined;
+  const server = serverIdOf(reply);
+  if (!server) throw new DhcpParseError(`a DHCPOFFER of ${reply.yiaddr} without a server identifier (option 54)`);
+  return { offer: reply, server };
+}
+
+type RequestAnswer =
+  | { kind: "ack"; terms: LeaseTerms; sourceMac: Uint8Array }
+  | { kind: "nak"; reply: DhcpMessage }
+  | { kind: "unusable"; error: UnusableLease; sourceMac: Uint8Array };
+
+/** The chosen server's ACK (read into lease terms: a malformed one is skipped) or NAK to our REQUEST. */
+function acceptAck(reply: DhcpMessage, sourceMac: Uint8Array, offered: IPAddress, server: IPAddress): RequestAnswer | undefined {
+  const type = messageTypeOf(reply);
+  const from = serverIdOf(reply);
+  if (from && !from.equals(server)) return undefined; // another server's answer to our broadcast
+  if (type === MessageType.Nak) return { kind: "nak", reply };
+  if (type !== MessageType.Ack || !reply.yiaddr.equals(offered)) return undefined;
+  try {
+    return { kind: "ack", terms: readLeaseTerms(reply, server), sourceMac };
+  } catch (error) {
+    if (error instanceof UnusableLease) return { kind: "unusable", error, sourceMac };
+    throw error;
+  }
+}
+
 /**
  * Gets a lease: DISCOVER until an OFFER, REQUEST it until the ACK, starting over after a NAK or
  * a REQUEST nobody answers, all within -resendtimeout. Throws NoAnswer, or UnusableLease (after
- * releasing what the server granted) when the ACK lacks what a CNI result needs.
+ * releasing what the server granted) when the ACK lacks what a CNI result needs. Malformed
+ * replies, offers without a server identifier among them, are skipped and counted.
  */
 export async function acquire(target: LeaseTarget, identity: ClientIdentity, client: ClientSettings, signal: AbortSignal): Promise<Binding> {
   const deadline = Date.now() + client.resendTimeoutMs;
@@ -200,53 +230,35 @@ export async function acquire(target: LeaseTarget, identity: ClientIdentity, cli
     while (Date.now() < deadline && !signal.aborted) {
       const transaction = new Transaction(iface, client, signal);
       const discover = () => transaction.broadcast(transaction.message(MessageType.Discover, identity, {}));
-      const offered = await transaction.ask(discover, (reply) => (messageTypeOf(reply) === MessageType.Offer && reply.yiaddr.value !== 0n ? { offer: reply, server: serverIdOf(reply) } : undefined), deadline);
+      const offered = await transaction.ask(discover, acceptOffer, deadline);
       discovers += offered.transmissions;
       malformed.push(...offered.malformed);
       if (!offered.reply) break;
       const { offer, server } = offered.reply;
-      if (!server) {
-        malformed.push(`a DHCPOFFER of ${offer.yiaddr} without a server identifier (option 54)`);
-        continue;
-      }
 
       let since = Date.now();
       const request = () => {
         since = Date.now();
         transaction.broadcast(transaction.message(MessageType.Request, identity, { options: [[Option.RequestedAddress, offer.yiaddr.toBytes()], [Option.ServerIdentifier, server.toBytes()]] }));
       };
-      const answered = await transaction.ask(
-        request,
-        (reply, sourceMac) => {
-          const type = messageTypeOf(reply);
-          const from = serverIdOf(reply);
-          if (from && !from.equals(server)) return undefined; // another server's answer to our broadcast
-          if (type === MessageType.Nak) return { kind: "nak", reply } as const;
-          if (type !== MessageType.Ack || !reply.yiaddr.equals(offer.yiaddr)) return undefined;
-          return { kind: "ack", reply, sourceMac } as const;
-        },
-        Math.min(deadline, Date.now() + client.timeoutMs * 4),
-      );
+      const answered = await transaction.ask(request, (reply, sourceMac) => acceptAck(reply, sourceMac, offer.yiaddr, server), Math.min(deadline, Date.now() + client.timeoutMs * 4));
       malformed.push(...answered.malformed);
       const answer = answered.reply;
-      if (!answer) continue;
-      if (answer.kind === "nak") {
-        refusal = new LeaseRefused(server.toString(), nakText(answer.reply));
-        continue;
-      }
-      try {
-        return { terms: readLeaseTerms(answer.reply, server), serverMac: answer.sourceMac, since };
-      } catch (error) {
-        if (!(error instanceof UnusableLease || error instanceof DhcpParseError)) throw error;
-        // Give back what the server granted: nobody will use it.
-        const giveBack = new Transaction(iface, client, signal);
-        giveBack.unicast(
-          giveBack.message(MessageType.Release, identity, { ciaddr: offer.yiaddr, options: [[Option.ServerIdentifier, server.toBytes()]], withParameters: false }),
-          offer.yiaddr,
-          server,
-          answer.sourceMac,
-        );
-        throw error instanceof UnusableLease ? error : new UnusableLease(`the DHCPACK of ${server} for ${offer.yiaddr} is unusable: ${error.message}`);
+      if (!answer) continue; // nobody answered the REQUEST: start over
+      switch (answer.kind) {
+        case "ack":
+          return { terms: answer.terms, serverMac: answer.sourceMac, since };
+        case "nak":
+          refusal = new LeaseRefused(server.toString(), nakText(answer.reply));
+          await sleep(Math.min(pauseBefore(1, client.resendMaxMs), Math.max(0, deadline - Date.now())));
+          continue;
+        case "unusable": {
+          // Give back what the server granted: nobody will use it.
+          const giveBack = new Transaction(iface, client, signal);
+          const payload = giveBack.message(MessageType.Release, identity, { ciaddr: offer.yiaddr, options: [[Option.ServerIdentifier, server.toBytes()]], withParameters: false });
+          giveBack.unicast(payload, offer.yiaddr, server, answer.sourceMac);
+          throw answer.error;
+        }
       }
     }
     if (signal.aborted) throw new NoAnswer(`acquiring a lease on ${target.ifname} was cancelled`);

@@ -3,9 +3,8 @@
  * or return the one already held) and DHCP.Release (send DHCPRELEASE, forget the lease), as
  * the reference daemon offers them over net/rpc.
  */
-import { NetNSNotFound } from "../netns/index.ts";
-import { CniError, ErrorCode, toCniError } from "../skel/index.ts";
-import { SysError } from "../sys/index.ts";
+import { NetNSNotFound, NotANetNS } from "../netns/index.ts";
+import { ErrorCode, toCniError } from "../skel/index.ts";
 import type { Result, Route } from "../types/index.ts";
 import { acquire, clientIdentifier, NoAnswer, type ClientIdentity, type ClientSettings } from "./client.ts";
 import { readDhcpConfig } from "./config.ts";
@@ -152,10 +151,10 @@ function classify(error: unknown): DaemonError {
   if (error instanceof DaemonError) return error;
   if (error instanceof NoAnswer) return new DaemonError(ErrorCode.TryAgainLater, error.message);
   if (error instanceof UnusableLease) return new DaemonError(ErrorCode.UnusableLease, error.message);
-  if (error instanceof InterfaceGone || error instanceof NetNSNotFound) return new DaemonError(ErrorCode.InvalidEnvironment, error.message);
-  if (error instanceof SysError) return new DaemonError(ErrorCode.KernelOperationFailed, error.message);
-  if (error instanceof CniError) return new DaemonError(error.code, error.message);
-  return new DaemonError(ErrorCode.Internal, (error as Error).message ?? String(error));
+  if (error instanceof InterfaceGone || error instanceof NetNSNotFound || error instanceof NotANetNS) return new DaemonError(ErrorCode.InvalidEnvironment, error.message);
+  // Failed system calls and netlink requests carry their own code (100).
+  const cniError = toCniError(error);
+  return new DaemonError(cniError.code, cniError.message);
 }
 
 /** The CNI result of a lease: its address with the router as gateway, and its routes. */

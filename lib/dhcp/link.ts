@@ -12,7 +12,7 @@ export interface LeaseTarget {
 /** The interface is gone, or its namespace is: the lease has nothing left to serve. */
 export class InterfaceGone extends Error {
   constructor(target: LeaseTarget, what: "namespace" | "interface") {
-    super(what === "namespace" ? `network namespace ${target.netnsPath} is gone` : `interface ${target.ifname} is gone from ${target.netnsPath}`);
+    super(what === "namespace" ? `network namespace ${target.netnsPath} does not exist` : `there is no interface ${target.ifname} in ${target.netnsPath}`);
     this.name = "InterfaceGone";
   }
 }

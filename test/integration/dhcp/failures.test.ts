@@ -78,6 +78,22 @@ describe("a server that does not answer, or answers wrongly", () => {
   });
 });
 
+describe("an attachment the daemon cannot reach", () => {
+  it("answers code 4 naming the namespace path that is no namespace, or the interface that is missing", async () => {
+    const ours = await daemon(["-timeout", "1s", "-resendtimeout", "4s"]);
+    const netns = createNetns("dhn");
+    opened.push({ close: () => netns.remove() });
+    const add = (path: string) =>
+      callPlugin(`${OUR_BIN}/dhcp`, { command: "ADD", containerId: "dh-unreachable", netns: path, ifname: "eth0", config: { cniVersion: "1.0.0", name: "lan", type: "dhcp", ipam: { type: "dhcp", daemonSocketPath: ours.socketPath } } });
+    const notNamespace = add("/etc/hostname");
+    expect(notNamespace.json).toMatchObject({ code: 4 });
+    expect(notNamespace.json.msg).toContain("/etc/hostname is not a network namespace");
+    const noInterface = add(netns.path);
+    expect(noInterface.json).toMatchObject({ code: 4 });
+    expect(noInterface.json.msg).toContain(`there is no interface eth0 in ${netns.path}`);
+  });
+});
+
 describe("losing a lease", () => {
   it("rebinds when renewing goes unanswered, and takes the address away when the lease ends", async () => {
     const network = await lan({ fakeServer: "vanishing" });
