@@ -54,6 +54,11 @@ function timestamp(): string {
 }
 
 async function serve(flags: DaemonFlags): Promise<number> {
+  // Handlers first: a SIGTERM that comes as soon as the socket or pid file exists must find them.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
   if (flags.pidfile !== "" && !isAbsolute(flags.pidfile)) throw new Error(`-pidfile ${flags.pidfile}: the path must be absolute`);
   const socketPath = flags.hostprefix + (flags.socketpath || DEFAULT_SOCKET_PATH);
   const daemon = new DhcpDaemon({
@@ -83,10 +88,7 @@ async function serve(flags: DaemonFlags): Promise<number> {
   if (flags.pidfile) writeFileSync(flags.pidfile, String(process.pid), { mode: 0o644 });
   log(`dhcp daemon listening on ${activated === undefined ? socketPath : `the socket systemd passed (fd ${activated})`}`);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
+  const signal = await stopSignal;
   const held = daemon.leaseCount;
   log(`${signal}: shutting down; ${held} lease${held === 1 ? "" : "s"} stay${held === 1 ? "s" : ""} valid (nothing is released)`);
   server.close();
