@@ -23,6 +23,10 @@ async function main(): Promise<number> {
     name = args[0]!;
     args = args.slice(1);
   }
+  if (name === "dhcp" && args[0] === "daemon") {
+    const { runDhcpDaemon } = await import("./dhcp/daemon-main.ts");
+    return runDhcpDaemon(args.slice(1));
+  }
   if (name === "cnitool") {
     const { runCnitool } = await import("./runtime/cli.ts");
     return runCnitool(args);

@@ -208,7 +208,8 @@ function checkAddressesPerFamily(rangeSets: RangeSet[], cniVersion: string): voi
   }
 }
 
-function normalizeRoute(route: RouteInput, field: string): Route {
+/** A route as written in ipam.routes (`field` names it in errors), checked and in canonical form. */
+export function normalizeRoute(route: RouteInput, field: string): Route {
   const dst = parseOrThrow(() => Cidr.parse(route.dst), `${field}.dst`, route.dst);
   if (dst.isV4Mapped) throw invalidConfig(`${field}.dst`, route.dst, "is an IPv4-mapped IPv6 network; write it in IPv4 notation");
   const gwText = unlessEmpty(route.gw);

@@ -46,8 +46,9 @@ export default definePlugin<BridgeConfigInput>({
 
   async del(request) {
     const config = resolveBridgeConfig(request.config, request.args);
-    const addresses = request.netns ? deleteContainerInterface(request.netns, request.ifname) : undefined;
+    // IPAM first, while the interface still exists: the dhcp plugin's DHCPRELEASE goes out on it.
     if (config.ipamType) await delegateDel(config.ipamType, request.stdin, delegateTarget(request));
+    const addresses = request.netns ? deleteContainerInterface(request.netns, request.ifname) : undefined;
     if (config.macspoofchk) teardownSpoofCheck(request);
     if (config.ipMasq && config.ipamType) {
       teardownMasquerade({
