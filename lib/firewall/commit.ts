@@ -1,5 +1,5 @@
 import { closeSync } from "node:fs";
-import { CniError, ErrorCode } from "../skel/errors.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 import { LockTimeout, lockFile } from "../sys/lock.ts";
 
 /** How many times a commit is planned again after another process changed the rules under it. */

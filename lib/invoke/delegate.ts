@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { CniError, ErrorCode } from "../skel/errors.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 import { decodeResult } from "../types/convert.ts";
 import type { Result } from "../types/result.ts";
 import { findInPath } from "./find.ts";

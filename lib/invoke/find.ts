@@ -1,6 +1,6 @@
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
-import { CniError, ErrorCode } from "../skel/errors.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 
 /**
  * Finds a plugin executable by type in the CNI_PATH directories, first match wins. A type that

@@ -1,5 +1,5 @@
 import { Cidr, type IPAddress } from "../ip/index.ts";
-import { CniError, ErrorCode } from "../skel/errors.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 import type { IPConfig } from "../types/result.ts";
 import type { AddressRange, RangeSet } from "./range.ts";
 

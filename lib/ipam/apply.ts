@@ -3,7 +3,7 @@ import { Cidr, IPAddress } from "../ip/index.ts";
 import type { Rtnetlink } from "../netlink/index.ts";
 import type { NetNS } from "../netns/index.ts";
 import { readSysctl, writeSysctl } from "../netns/sysctl.ts";
-import { CniError, ErrorCode } from "../skel/errors.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 import type { Result, Route } from "../types/result.ts";
 
 const DAD_SETTLE_TIMEOUT_MS = 5_000;

@@ -1,7 +1,7 @@
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { IPAddress } from "../ip/index.ts";
-import { CniError, ErrorCode } from "../skel/errors.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 import { LockTimeout, lockFile } from "../sys/lock.ts";
 import type { AddressStore, Attachment } from "./allocator.ts";
 import { attachmentKey, containerKey, leaseKey } from "./lease.ts";

@@ -8,7 +8,7 @@ import { Errno, errnoMessage, errnoName } from "../sys/errno.ts";
 export class NetlinkError extends Error {
   override readonly name = "NetlinkError";
   readonly errnoName: string;
-  /** CNI's code for a failed kernel operation (lib/skel ErrorCode.KernelOperationFailed). */
+  /** CNI's code for a failed kernel operation (lib/core ErrorCode.KernelOperationFailed). */
   readonly cniCode = 100;
 
   constructor(

@@ -3,9 +3,8 @@ import { decodeResult, encodeResult } from "../types/convert.ts";
 import { CNI_VERSIONS, CURRENT_VERSION, isCniVersion, versionAtLeast, type CniVersion } from "../types/version.ts";
 import { CniArgs } from "./args.ts";
 import { decodeConfig, netConfSchema, type NetConf } from "./config.ts";
-import { foldKeysToSchema } from "./go-keys.ts";
 import { isNetworkInvocation, parseInvocation, type Command } from "./env.ts";
-import { CniError, ErrorCode, invalidEnvironment, toCniError } from "./errors.ts";
+import { CniError, ErrorCode, foldKeysToSchema, invalidEnvironment, toCniError } from "../core/index.ts";
 import type { AttachmentRequest, GcAttachment, NetworkRequest, PluginDefinition } from "./plugin.ts";
 
 /** Where a plugin run reads and writes; the process by default, buffers in tests. */

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { CniVersion } from "../types/version.ts";
-import type { Result } from "../types/result.ts";
+import type { GcAttachment, Result } from "../types/result.ts";
 import type { CniArgs } from "./args.ts";
 import type { NetConf } from "./config.ts";
 
@@ -22,10 +22,7 @@ export interface AttachmentRequest<C> {
   stdin: Buffer;
 }
 
-export interface GcAttachment {
-  containerID: string;
-  ifname: string;
-}
+export type { GcAttachment };
 
 /** What STATUS and GC receive: no attachment, only the network's configuration. */
 export interface NetworkRequest<C> {

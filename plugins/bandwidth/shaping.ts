@@ -1,4 +1,4 @@
-import { hashWithPrefix } from "../../lib/firewall/names.ts";
+import { hashWithPrefix } from "../../lib/core/index.ts";
 import { type Link, type Rtnetlink, isNotFound } from "../../lib/netlink/index.ts";
 import { CniError, ErrorCode, type Rollback } from "../../lib/skel/index.ts";
 import { INGRESS_HANDLE, TC_H_ROOT, type TbfParameters, type TrafficControl, makeHandle } from "../../lib/tc/index.ts";

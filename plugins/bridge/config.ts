@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { CniArgs } from "../../lib/skel/args.ts";
-import { invalidConfig, unsupportedField } from "../../lib/skel/errors.ts";
-import { netConfSchema, parseWithSchema } from "../../lib/skel/config.ts";
+import { CniArgs } from "../../lib/skel/index.ts";
+import { invalidConfig, unsupportedField } from "../../lib/skel/index.ts";
+import { netConfSchema, parseWithSchema } from "../../lib/skel/index.ts";
 
 const MAC_PATTERN = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
 const macAddress = z.string().regex(MAC_PATTERN, "must be a MAC address like 0a:58:0a:01:00:05");

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DEFAULT_FIREWALLD_ZONE } from "../../lib/firewall/forward/firewalld.ts";
 import { DEFAULT_ADMIN_CHAIN, FORWARD_CHAIN } from "../../lib/firewall/forward/iptables.ts";
 import { FORWARD_BACKENDS, type ForwardBackendName, type IsolationPolicy } from "../../lib/firewall/forward/types.ts";
-import { netConfSchema, parseWithSchema } from "../../lib/skel/config.ts";
+import { netConfSchema, parseWithSchema } from "../../lib/skel/index.ts";
 
 /** iptables takes chain names of up to 28 characters that do not look like an option or a negation. */
 const chainName = z

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { FIREWALL_BACKENDS, PORT_PROTOCOLS, type FirewallBackendName, type PortMapping, type PortMapSettings } from "../../lib/firewall/index.ts";
 import { IPAddress } from "../../lib/ip/index.ts";
-import { invalidConfig } from "../../lib/skel/errors.ts";
-import { netConfSchema, parseWithSchema } from "../../lib/skel/config.ts";
+import { invalidConfig } from "../../lib/skel/index.ts";
+import { netConfSchema, parseWithSchema } from "../../lib/skel/index.ts";
 
 /** The reference's default: Kubernetes uses bits 14 and 15, Calico 20-31. */
 const DEFAULT_MARK_MASQ_BIT = 13;

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { CniArgs } from "../../lib/skel/args.ts";
-import { netConfSchema, parseWithSchema, type NetConf } from "../../lib/skel/config.ts";
-import { CniError, ErrorCode, invalidConfig } from "../../lib/skel/errors.ts";
+import type { CniArgs } from "../../lib/skel/index.ts";
+import { netConfSchema, parseWithSchema, type NetConf } from "../../lib/skel/index.ts";
+import { CniError, ErrorCode, invalidConfig } from "../../lib/skel/index.ts";
 import { duplicateKeys } from "./duplicate-keys.ts";
 import { parseMac } from "./mac.ts";
 import { sysctlPath } from "./sysctl-key.ts";

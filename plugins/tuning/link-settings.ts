@@ -1,5 +1,5 @@
 import { NetlinkError, type Link, type LinkChange, type Rtnetlink } from "../../lib/netlink/index.ts";
-import { CniError, ErrorCode, invalidConfig } from "../../lib/skel/errors.ts";
+import { CniError, ErrorCode, invalidConfig } from "../../lib/skel/index.ts";
 import type { LinkSettings } from "./config.ts";
 import type { SavedState } from "./saved-state.ts";
 

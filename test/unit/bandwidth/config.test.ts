@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type BandwidthConfig, parseBandwidthConfig, resolveBandwidth } from "../../../plugins/bandwidth/config.ts";
-import { CniError } from "../../../lib/skel/errors.ts";
+import { CniError } from "../../../lib/core/index.ts";
 
 const clock = { ticksPerMicrosecond: 15.625 };
 const base = { cniVersion: "1.0.0", name: "bwnet", type: "bandwidth" };

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ownPluginAt, runInProcess } from "../../../lib/invoke/in-process.ts";
-import { CniError, ErrorCode } from "../../../lib/skel/errors.ts";
+import { CniError, ErrorCode } from "../../../lib/core/index.ts";
 import { definePlugin, type AttachmentRequest } from "../../../lib/skel/plugin.ts";
 import type { NetConf } from "../../../lib/skel/config.ts";
 import type { Result } from "../../../lib/types/result.ts";

@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { netConfSchema, parseWithSchema } from "../../../lib/skel/config.ts";
+import { parseWithSchema } from "../../../lib/core/index.ts";
+import { netConfSchema } from "../../../lib/skel/config.ts";
 import { runPlugin, type PluginIO } from "../../../lib/skel/dispatch.ts";
-import { ErrorCode } from "../../../lib/skel/errors.ts";
+import { ErrorCode } from "../../../lib/core/index.ts";
 import { definePlugin, type AttachmentRequest, type NetworkRequest } from "../../../lib/skel/plugin.ts";
 
 // A plain file stands in for a container netns: the dispatcher only checks that CNI_NETNS
