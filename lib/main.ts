@@ -6,6 +6,7 @@
 import { writeSync } from "node:fs";
 import { basename } from "node:path";
 import { pluginLoaders, type PluginName } from "../plugins/index.ts";
+import type { PluginDefinition } from "./skel/index.ts";
 
 const MULTICALL_NAME = "cni";
 
@@ -24,7 +25,7 @@ async function main(): Promise<number> {
     args = args.slice(1);
   }
   if (name === "cnitool") {
-    const { runCnitool } = await import("./runtime/cli.ts");
+    const { runCnitool } = await import("./runtime/index.ts");
     return runCnitool(args);
   }
   if (!isPluginName(name)) {
@@ -39,9 +40,20 @@ async function main(): Promise<number> {
     return 0;
   }
   // Before any plugin module builds a schema; loaded only here, as VERSION needs no zod (~1 ms).
-  (await import("./skel/zod-settings.ts")).configureZodForOneShotParsing();
-  const [{ default: plugin }, { runPlugin }] = await Promise.all([pluginLoaders[name](), import("./skel/dispatch.ts")]);
+  (await import("./core/index.ts")).configureZodForOneShotParsing();
+  const [{ default: plugin }, { runPlugin }, { inProcessExecutor, setDelegateExecutor }] = await Promise.all([
+    pluginLoaders[name](),
+    import("./skel/index.ts"),
+    import("./invoke/index.ts"),
+  ]);
+  // Our own plugins (host-local above all) run inside this process when CNI_PATH leads back here.
+  setDelegateExecutor(inProcessExecutor(loadOwnPlugin));
   return runPlugin(plugin);
+}
+
+async function loadOwnPlugin(type: string): Promise<PluginDefinition | undefined> {
+  if (!isPluginName(type)) return undefined;
+  return (await pluginLoaders[type]()).default as PluginDefinition;
 }
 
 function isPluginName(name: string): name is PluginName {

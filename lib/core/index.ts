@@ -22,3 +22,4 @@ export { log } from "./log.ts";
 export { isExecutable, isRegularFile, searchPath } from "./path-search.ts";
 export { formatPath, parseWithSchema } from "./schema.ts";
 export { compareVersionNumbers } from "./versions.ts";
+export { configureZodForOneShotParsing } from "./zod-settings.ts";

@@ -1,29 +1,37 @@
 import { statSync } from "node:fs";
-import { pluginLoaders, type PluginName } from "../../plugins/index.ts";
-import { processIO, runPlugin, type PluginIO } from "../skel/dispatch.ts";
-import type { PluginDefinition } from "../skel/plugin.ts";
+import { processIO, runPlugin, type PluginDefinition, type PluginIO } from "../skel/index.ts";
+import { findPlugin, pluginEnv, pluginFailure, processExecutor, type PluginExecutor } from "./exec.ts";
 
 /**
- * In-process delegation. Every plugin of the suite is one executable, so when the IPAM plugin
- * that CNI_PATH resolves to is that very executable (the file itself, or a link to it), running
- * it in a second process would only pay a second start-up for the same code. Instead its module
- * is loaded into this process and run through the same dispatcher, with the environment and
- * stdin the child would have had and its stdout captured. Anything else found on CNI_PATH (the
- * reference's host-local, another version of ours) runs as a process, as libcni's invoke
- * package would run it.
+ * In-process delegation. Every plugin of the suite is one executable, so when the plugin that
+ * CNI_PATH resolves to is that very executable (the file itself, or a link to it), running it in
+ * a second process would only pay a second start-up for the same code. Instead its module is
+ * loaded into this process and run through the same dispatcher, with the environment and stdin
+ * the child would have had and its stdout captured. Anything else found on CNI_PATH (the
+ * reference's host-local, another version of ours) runs through `fallback`, as a process.
+ *
+ * lib never imports plugins/: the entry point (lib/main.ts) knows the suite's plugins and
+ * passes `ownPlugin`, which loads one by name.
  */
+export type OwnPluginLoader = (type: string) => Promise<PluginDefinition | undefined>;
+
+export function inProcessExecutor(ownPlugin: OwnPluginLoader, fallback: PluginExecutor = processExecutor): PluginExecutor {
+  return {
+    async run(call) {
+      const executable = findPlugin(call.invocation, call.findIn ?? call.parameters.path);
+      const definition = isRunningExecutable(executable) ? await ownPlugin(call.invocation.plugin) : undefined;
+      if (!definition) return fallback.run(call);
+      const { status, stdout } = await runInProcess(definition, pluginEnv(call), Buffer.from(call.stdin));
+      if (status !== 0) throw pluginFailure(call.invocation, stdout, "", status, null);
+      return stdout;
+    },
+  };
+}
 
 /** What an in-process run printed and returned, as a child's stdout and exit status. */
 export interface InProcessOutcome {
   status: number;
   stdout: string;
-}
-
-/** Our plugin named `type`, loaded, when `executable` (found on CNI_PATH) is the running executable. */
-export async function ownPluginAt(type: string, executable: string): Promise<PluginDefinition | undefined> {
-  if (!Object.hasOwn(pluginLoaders, type) || !isRunningExecutable(executable)) return undefined;
-  const { default: definition } = await pluginLoaders[type as PluginName]();
-  return definition as PluginDefinition;
 }
 
 /**
@@ -55,7 +63,7 @@ export async function runInProcess(definition: PluginDefinition, env: Record<str
  * and runs as the process it now is. Under Node (tests) the running executable is node itself,
  * so delegates always run as processes there.
  */
-function isRunningExecutable(file: string): boolean {
+export function isRunningExecutable(file: string): boolean {
   try {
     const running = statSync(process.execPath);
     const candidate = statSync(file);

@@ -6,7 +6,7 @@ import { DEFAULT_CACHE_DIR, ResultCache, type CacheEntry } from "./cache.ts";
 import type { NetworkConfigList, PluginConfig } from "./conflist.ts";
 import { deriveAttachmentConfig, deriveGcConfig, deriveStatusConfig, type GcAttachment } from "./derive.ts";
 import { CacheError, PluginError, PluginExecError, type PluginCommand, type PluginInvocation } from "./errors.ts";
-import { execPlugin, findPlugin, type PluginParameters } from "./exec.ts";
+import { processExecutor, type PluginParameters } from "../invoke/index.ts";
 import { convertResult, readResult, type AttachmentResult } from "./result.ts";
 import { decodeVersionInfo, LEGACY_VERSION_INFO, lenientVersionAtLeast, type PluginVersionInfo } from "./version.ts";
 
@@ -282,19 +282,17 @@ export class CniRuntime {
   }
 
   private async execute(invocation: PluginInvocation, parameters: PluginParameters, stdin: string, options: CallOptions): Promise<string> {
-    const executable = findPlugin(invocation, this.path);
-    return execPlugin(
-      {
-        invocation,
-        parameters,
-        stdin,
-        baseEnv: this.env,
-        timeoutMs: options.timeoutMs ?? this.timeoutMs,
-        signal: options.signal,
-        stderr: this.stderr,
-      },
-      executable,
-    );
+    return processExecutor.run({
+      invocation,
+      parameters,
+      findIn: this.path,
+      stdin,
+      baseEnv: this.env,
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      signal: options.signal,
+      stderr: this.stderr,
+      ownProcessGroup: true,
+    });
   }
 
   private async removeCacheEntry(list: NetworkConfigList, rt: RuntimeConf): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { checkMasquerade, gcMasquerade, setupMasquerade, teardownMasquerade } from "../../lib/firewall/index.ts";
-import { delegateAdd, delegateCheck, delegateDel, delegateGc, delegateStatus, type DelegateTarget } from "../../lib/invoke/index.ts";
+import { delegateAdd, delegateCheck, delegateDel, delegateGc, delegateStatus } from "../../lib/invoke/index.ts";
 import { applyIpamResult } from "../../lib/ipam/apply.ts";
 import { Rtnetlink, type Link } from "../../lib/netlink/index.ts";
 import { NetNS, NetNSNotFound } from "../../lib/netns/index.ts";
@@ -47,7 +47,7 @@ export default definePlugin<BridgeConfigInput>({
   async del(request) {
     const config = resolveBridgeConfig(request.config, request.args);
     const addresses = request.netns ? deleteContainerInterface(request.netns, request.ifname) : undefined;
-    if (config.ipamType) await delegateDel(config.ipamType, request.stdin, delegateTarget(request));
+    if (config.ipamType) await delegateDel(config.ipamType, request);
     if (config.macspoofchk) teardownSpoofCheck(request);
     if (config.ipMasq && config.ipamType) {
       teardownMasquerade({
@@ -61,7 +61,7 @@ export default definePlugin<BridgeConfigInput>({
 
   async check(request) {
     const config = resolveBridgeConfig(request.config, request.args);
-    if (config.ipamType) await delegateCheck(config.ipamType, request.stdin, delegateTarget(request));
+    if (config.ipamType) await delegateCheck(config.ipamType, request);
     if (!request.prevResult) {
       throw new CniError(ErrorCode.InvalidConfig, "invalid config: prevResult=(missing): CHECK needs the result of the ADD");
     }
@@ -90,7 +90,7 @@ export default definePlugin<BridgeConfigInput>({
     } finally {
       host.close();
     }
-    if (config.ipam?.type) await delegateStatus(config.ipam.type, request.stdin, { path: request.path });
+    if (config.ipam?.type) await delegateStatus(config.ipam.type, request);
   },
 
   async gc(request) {
@@ -104,7 +104,7 @@ export default definePlugin<BridgeConfigInput>({
         failures.push(toCniError(error));
       }
     };
-    if (ipamType) await attempt(() => delegateGc(ipamType, request.stdin, { path: request.path }));
+    if (ipamType) await attempt(() => delegateGc(ipamType, request));
     if (request.config.ipMasq) await attempt(() => gcMasquerade(request.config.name, request.validAttachments));
     if (failures.length > 0) {
       throw new CniError(failures[0]!.code, `GC: ${failures.map((failure) => failure.message).join("; ")}`);
@@ -137,8 +137,8 @@ async function addAttachment(
 
   if (config.ipamType) {
     const ipamType = config.ipamType;
-    const ipam = await delegateAdd(ipamType, request.stdin, delegateTarget(request));
-    rollback.add(`${ipamType} reservation`, () => delegateDel(ipamType, request.stdin, delegateTarget(request)));
+    const ipam = await delegateAdd(ipamType, request);
+    rollback.add(`${ipamType} reservation`, () => delegateDel(ipamType, request));
     if (!ipam.ips?.length) throw new CniError(ErrorCode.DelegateFailed, `${ipamType} returned no IP address`);
     const plan = planGateways(ipam, config);
     result = { ...plan.result, interfaces: result.interfaces };
@@ -231,10 +231,6 @@ function deleteContainerInterface(netnsPath: string, ifname: string): string[] |
     container.close();
     netns.close();
   }
-}
-
-function delegateTarget(request: AttachmentRequest<unknown>): DelegateTarget {
-  return { containerId: request.containerId, netns: request.netns, ifname: request.ifname, args: request.args.text, path: request.path };
 }
 
 function hasDns(dns: BridgeConfig["dns"]): dns is NonNullable<BridgeConfig["dns"]> {

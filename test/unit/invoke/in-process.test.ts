@@ -1,12 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ownPluginAt, runInProcess } from "../../../lib/invoke/in-process.ts";
+import { inProcessExecutor, isRunningExecutable, runInProcess, type PluginCall, type PluginExecutor } from "../../../lib/invoke/index.ts";
 import { CniError, ErrorCode } from "../../../lib/core/index.ts";
-import { definePlugin, type AttachmentRequest } from "../../../lib/skel/plugin.ts";
-import type { NetConf } from "../../../lib/skel/config.ts";
-import type { Result } from "../../../lib/types/result.ts";
+import { definePlugin, type AttachmentRequest, type NetConf } from "../../../lib/skel/index.ts";
+import type { Result } from "../../../lib/types/index.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "invoke-unit-"));
 const fakeNetns = join(scratch, "netns");
@@ -82,9 +81,30 @@ describe("in-process delegation", () => {
     expect(seen.requests).toEqual([]);
   });
 
-  it("finds no plugin of its own under Node, where the running executable is node and delegates run as processes", async () => {
-    expect(await ownPluginAt("host-local", join(process.cwd(), "host-local"))).toBeUndefined();
-    expect(await ownPluginAt("host-local", process.execPath)).toBeDefined();
-    expect(await ownPluginAt("no-such-plugin", process.execPath)).toBeUndefined();
+  it("knows the running executable by its inode: node itself under Node, so delegates run as processes there", () => {
+    expect(isRunningExecutable(process.execPath)).toBe(true);
+    expect(isRunningExecutable(join(process.cwd(), "host-local"))).toBe(false);
+  });
+
+  it("hands a plugin that is not the running executable to the fallback executor", async () => {
+    const pluginDir = join(scratch, "bin");
+    mkdirSync(pluginDir, { recursive: true });
+    writeFileSync(join(pluginDir, "fake-ipam"), "");
+    const loaded: string[] = [];
+    const fallbackCalls: PluginCall[] = [];
+    const fallback: PluginExecutor = { run: async (call) => (fallbackCalls.push(call), "from the fallback") };
+    const executor = inProcessExecutor(async (type) => (loaded.push(type), fakeDelegate().definition), fallback);
+    const call: PluginCall = {
+      invocation: { plugin: "fake-ipam", command: "ADD", network: "" },
+      parameters: { containerId: "c1", netns: fakeNetns, ifName: "eth0", args: "", path: [pluginDir] },
+      stdin,
+      baseEnv: {},
+      timeoutMs: 1000,
+      stderr: null,
+      ownProcessGroup: false,
+    };
+    expect(await executor.run(call)).toBe("from the fallback");
+    expect(fallbackCalls).toEqual([call]);
+    expect(loaded).toEqual([]);
   });
 });
