@@ -1,4 +1,4 @@
-import { Errno, errnoMessage, errnoName } from "../sys/errno.ts";
+import { Errno, errnoMessage, errnoName } from "../sys/index.ts";
 /**
  * A failed rtnetlink request: what was attempted (in words), the kernel's errno and, when the
  * kernel explains itself (NETLINK_EXT_ACK), its message. For example:

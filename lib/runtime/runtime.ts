@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
-import { validateContainerId, validateInterfaceName } from "../skel/env.ts";
+import { validateContainerId, validateInterfaceName } from "../skel/index.ts";
 import { CniError, ErrorCode, Failures } from "../core/index.ts";
-import { CURRENT_VERSION } from "../types/version.ts";
+import { CURRENT_VERSION } from "../types/index.ts";
 import { DEFAULT_CACHE_DIR, ResultCache, type CacheEntry } from "./cache.ts";
 import type { NetworkConfigList, PluginConfig } from "./conflist.ts";
 import { deriveAttachmentConfig, deriveGcConfig, deriveStatusConfig, type GcAttachment } from "./derive.ts";

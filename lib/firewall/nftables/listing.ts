@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { CniError, ErrorCode } from "../../core/index.ts";
-import { lazy } from "../../core/index.ts";
+import { CniError, ErrorCode, lazy } from "../../core/index.ts";
 import { toolFailed, type ToolExecutor } from "../exec.ts";
 import { describeRule } from "./expr.ts";
 import { nftTableExists } from "./table-exists.ts";
