@@ -13,7 +13,13 @@ export {
   type PluginInvocation,
 } from "./errors.ts";
 export { findPlugin, processExecutor, type PluginCall, type PluginExecutor, type PluginParameters } from "./exec.ts";
-export { inProcessExecutor, isRunningExecutable, runInProcess, type InProcessOutcome, type OwnPluginLoader } from "./in-process.ts";
+export {
+  inProcessExecutor,
+  isRunningExecutable,
+  runInProcess,
+  type InProcessOutcome,
+  type OwnPluginLoader,
+} from "./in-process.ts";
 export {
   delegateAdd,
   delegateCheck,

@@ -17,7 +17,12 @@ export const netConfSchema = z.looseObject({
   runtimeConfig: z.looseObject({}).optional().describe("Capability arguments from the runtime"),
   args: z.looseObject({}).optional().describe("Arguments from the runtime (args.cni.*)"),
   prevResult: z.looseObject({}).optional().describe("Result of the previous plugin in the chain"),
-  ipam: z.looseObject({ type: z.string() }).optional().describe("IPAM plugin configuration"),
+  // As in the reference (a Go struct and string), null and a missing or empty type all mean "no
+  // IPAM": `"ipam": {}` is how layer-2 examples write it, and DEL must accept what ADD did.
+  ipam: z
+    .looseObject({ type: z.string().nullish() })
+    .nullish()
+    .describe('IPAM plugin configuration; without a type ("ipam": {}) no IPAM plugin runs'),
   dns: z
     .object({
       nameservers: z.array(z.string()).optional(),

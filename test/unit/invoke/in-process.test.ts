@@ -2,15 +2,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { createNetns } from "../../helpers/netns.ts";
 import { inProcessExecutor, isRunningExecutable, runInProcess, type PluginCall, type PluginExecutor } from "../../../lib/invoke/index.ts";
 import { CniError, ErrorCode } from "../../../lib/core/index.ts";
 import { definePlugin, type AttachmentRequest, type NetConf } from "../../../lib/skel/index.ts";
 import type { Result } from "../../../lib/types/index.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "invoke-unit-"));
-const fakeNetns = join(scratch, "netns");
-writeFileSync(fakeNetns, "");
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const container = createNetns("sh");
+const netnsPath = container.path;
+afterAll(() => {
+  container.remove();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 const result: Result = { ips: [{ address: "10.9.8.7/24", gateway: "10.9.8.1" }] };
 
@@ -37,7 +41,7 @@ function fakeDelegate(behaviour: "succeed" | "fail" = "succeed") {
 const stdin = Buffer.from(JSON.stringify({ cniVersion: "1.0.0", name: "net1", type: "bridge", ipam: { type: "fake-ipam" } }));
 
 function delegateEnv(command: string): Record<string, string> {
-  return { ...process.env, CNI_COMMAND: command, CNI_CONTAINERID: "c1", CNI_NETNS: fakeNetns, CNI_IFNAME: "eth0", CNI_ARGS: "", CNI_PATH: "/opt/cni/bin" };
+  return { ...process.env, CNI_COMMAND: command, CNI_CONTAINERID: "c1", CNI_NETNS: netnsPath, CNI_IFNAME: "eth0", CNI_ARGS: "", CNI_PATH: "/opt/cni/bin" };
 }
 
 describe("in-process delegation", () => {
@@ -53,7 +57,7 @@ describe("in-process delegation", () => {
     await runInProcess(definition, { ...delegateEnv("DEL"), CNI_ARGS: "IgnoreUnknown=1" }, stdin);
     const request = seen.requests[0]!;
     expect(request.command).toBe("DEL");
-    expect(request).toMatchObject({ containerId: "c1", netns: fakeNetns, ifname: "eth0", path: ["/opt/cni/bin"] });
+    expect(request).toMatchObject({ containerId: "c1", netns: netnsPath, ifname: "eth0", path: ["/opt/cni/bin"] });
     expect(request.args.text).toBe("IgnoreUnknown=1");
     expect(request.stdin.equals(stdin)).toBe(true);
   });
@@ -96,7 +100,7 @@ describe("in-process delegation", () => {
     const executor = inProcessExecutor(async (type) => (loaded.push(type), fakeDelegate().definition), fallback);
     const call: PluginCall = {
       invocation: { plugin: "fake-ipam", command: "ADD", network: "" },
-      parameters: { containerId: "c1", netns: fakeNetns, ifName: "eth0", args: "", path: [pluginDir] },
+      parameters: { containerId: "c1", netns: netnsPath, ifName: "eth0", args: "", path: [pluginDir] },
       stdin,
       baseEnv: {},
       timeoutMs: 1000,
