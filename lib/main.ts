@@ -41,14 +41,9 @@ async function main(): Promise<number> {
   }
   // Before any plugin module builds a schema; loaded only here, as VERSION needs no zod (~1 ms).
   (await import("./core/index.ts")).configureZodForOneShotParsing();
-  const [{ default: plugin }, { runPlugin }, { inProcessExecutor, setDelegateExecutor }] = await Promise.all([
-    pluginLoaders[name](),
-    import("./skel/index.ts"),
-    import("./invoke/index.ts"),
-  ]);
+  const [{ default: plugin }, { processIO, runPlugin }] = await Promise.all([pluginLoaders[name](), import("./skel/index.ts")]);
   // Our own plugins (host-local above all) run inside this process when CNI_PATH leads back here.
-  setDelegateExecutor(inProcessExecutor(loadOwnPlugin));
-  return runPlugin(plugin);
+  return runPlugin(plugin, processIO, loadOwnPlugin);
 }
 
 async function loadOwnPlugin(type: string): Promise<PluginDefinition | undefined> {

@@ -2,7 +2,8 @@ import { CniError, ErrorCode } from "../core/index.ts";
 import type { AttachmentRequest, NetworkRequest } from "../skel/index.ts";
 import { decodeResult, type Result } from "../types/index.ts";
 import { PluginError, PluginExecError, PluginNotFoundError, type PluginCommand } from "./errors.ts";
-import { processExecutor, type PluginExecutor } from "./exec.ts";
+import { processExecutor } from "./exec.ts";
+import { inProcessExecutor } from "./in-process.ts";
 
 /**
  * Delegation: a plugin running another plugin (its IPAM) as libcni's invoke package does. The
@@ -13,8 +14,8 @@ import { processExecutor, type PluginExecutor } from "./exec.ts";
 
 /** What a delegation passes on from the parent's request. */
 export type DelegatingRequest =
-  | Pick<AttachmentRequest<unknown>, "containerId" | "netns" | "ifname" | "args" | "path" | "stdin">
-  | Pick<NetworkRequest<unknown>, "path" | "stdin">;
+  | Pick<AttachmentRequest<unknown>, "containerId" | "netns" | "ifname" | "args" | "path" | "stdin" | "ownPlugins">
+  | Pick<NetworkRequest<unknown>, "path" | "stdin" | "ownPlugins">;
 
 /**
  * Longer than any IPAM needs (a DHCP lease is acquired or given up on well within it), so only a
@@ -23,18 +24,10 @@ export type DelegatingRequest =
  */
 const DELEGATE_TIMEOUT_MS = 300_000;
 
-let executor: PluginExecutor = processExecutor;
-
-/**
- * How delegates run, chosen by the entry point: the process executor by default; the compiled
- * executable runs its own plugins in-process (inProcessExecutor).
- */
-export function setDelegateExecutor(chosen: PluginExecutor): void {
-  executor = chosen;
-}
-
 async function execDelegate(type: string, command: PluginCommand, request: DelegatingRequest): Promise<string> {
   const attachment = "containerId" in request ? request : undefined;
+  // In the compiled executable, a delegate that is this very executable runs in this process.
+  const executor = request.ownPlugins ? inProcessExecutor(request.ownPlugins) : processExecutor;
   try {
     return await executor.run({
       invocation: { plugin: type, command, network: "" },

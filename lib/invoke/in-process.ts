@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { processIO, runPlugin, type PluginDefinition, type PluginIO } from "../skel/index.ts";
+import { processIO, runPlugin, type OwnPluginLoader, type PluginDefinition, type PluginIO } from "../skel/index.ts";
 import { findPlugin, pluginEnv, pluginFailure, processExecutor, type PluginExecutor } from "./exec.ts";
 
 /**
@@ -10,18 +10,16 @@ import { findPlugin, pluginEnv, pluginFailure, processExecutor, type PluginExecu
  * the child would have had and its stdout captured. Anything else found on CNI_PATH (the
  * reference's host-local, another version of ours) runs through `fallback`, as a process.
  *
- * lib never imports plugins/: the entry point (lib/main.ts) knows the suite's plugins and
- * passes `ownPlugin`, which loads one by name.
+ * lib never imports plugins/: the entry point (lib/main.ts) knows the suite's plugins and hands
+ * the dispatcher `ownPlugins`, which loads one by name; requests carry it to delegation.
  */
-export type OwnPluginLoader = (type: string) => Promise<PluginDefinition | undefined>;
-
-export function inProcessExecutor(ownPlugin: OwnPluginLoader, fallback: PluginExecutor = processExecutor): PluginExecutor {
+export function inProcessExecutor(ownPlugins: OwnPluginLoader, fallback: PluginExecutor = processExecutor): PluginExecutor {
   return {
     async run(call) {
       const executable = findPlugin(call.invocation, call.findIn ?? call.parameters.path);
-      const definition = isRunningExecutable(executable) ? await ownPlugin(call.invocation.plugin) : undefined;
+      const definition = isRunningExecutable(executable) ? await ownPlugins(call.invocation.plugin) : undefined;
       if (!definition) return fallback.run(call);
-      const { status, stdout } = await runInProcess(definition, pluginEnv(call), Buffer.from(call.stdin));
+      const { status, stdout } = await runInProcess(definition, pluginEnv(call), Buffer.from(call.stdin), ownPlugins);
       if (status !== 0) throw pluginFailure(call.invocation, stdout, "", status, null);
       return stdout;
     },
@@ -39,7 +37,12 @@ export interface InProcessOutcome {
  * have inherited (also set on process.env for the call, so tools it starts inherit it too),
  * stdin is the parent's configuration, stdout is captured, stderr is ours.
  */
-export async function runInProcess(definition: PluginDefinition, env: Record<string, string | undefined>, stdin: Buffer): Promise<InProcessOutcome> {
+export async function runInProcess(
+  definition: PluginDefinition,
+  env: Record<string, string | undefined>,
+  stdin: Buffer,
+  ownPlugins?: OwnPluginLoader,
+): Promise<InProcessOutcome> {
   const stdout: string[] = [];
   const io: PluginIO = {
     env,
@@ -50,7 +53,7 @@ export async function runInProcess(definition: PluginDefinition, env: Record<str
   const saved = { ...process.env };
   replaceEnvironment(env);
   try {
-    const status = await runPlugin(definition, io);
+    const status = await runPlugin(definition, io, ownPlugins);
     return { status, stdout: stdout.join("") };
   } finally {
     replaceEnvironment(saved);

@@ -13,20 +13,6 @@ export {
   type PluginInvocation,
 } from "./errors.ts";
 export { findPlugin, processExecutor, type PluginCall, type PluginExecutor, type PluginParameters } from "./exec.ts";
-export {
-  inProcessExecutor,
-  isRunningExecutable,
-  runInProcess,
-  type InProcessOutcome,
-  type OwnPluginLoader,
-} from "./in-process.ts";
-export {
-  delegateAdd,
-  delegateCheck,
-  delegateDel,
-  delegateGc,
-  delegateStatus,
-  setDelegateExecutor,
-  type DelegatingRequest,
-} from "./delegate.ts";
+export { inProcessExecutor, isRunningExecutable, runInProcess, type InProcessOutcome } from "./in-process.ts";
+export { delegateAdd, delegateCheck, delegateDel, delegateGc, delegateStatus, type DelegatingRequest } from "./delegate.ts";
 export { Ipam, ipamGc, ipamStatus, ipamType, type IpamResult } from "./ipam.ts";

@@ -14,7 +14,7 @@ import {
 import { CniArgs } from "./args.ts";
 import { decodeConfig, netConfSchema, type NetConf } from "./config.ts";
 import { isNetworkInvocation, parseInvocation, type Command } from "./env.ts";
-import type { AttachmentRequest, NetworkRequest, PluginDefinition } from "./plugin.ts";
+import type { AttachmentRequest, NetworkRequest, OwnPluginLoader, PluginDefinition } from "./plugin.ts";
 
 /** Where a plugin run reads and writes; the process by default, buffers in tests. */
 export interface PluginIO {
@@ -33,9 +33,14 @@ export const processIO: PluginIO = {
 
 /**
  * Runs one CNI command of a plugin: validates the environment, negotiates the version, parses
- * the config, calls the plugin and prints its result, or the error object. Returns the exit status.
+ * the config, calls the plugin and prints its result, or the error object. Returns the exit
+ * status. `ownPlugins` is passed on to the request, for delegation in-process.
  */
-export async function runPlugin<C extends NetConf>(plugin: PluginDefinition<C>, io: PluginIO = processIO): Promise<number> {
+export async function runPlugin<C extends NetConf>(
+  plugin: PluginDefinition<C>,
+  io: PluginIO = processIO,
+  ownPlugins?: OwnPluginLoader,
+): Promise<number> {
   const versions = plugin.versions ?? CNI_VERSIONS;
   let errorVersion: string = CURRENT_VERSION;
   try {
@@ -56,7 +61,7 @@ export async function runPlugin<C extends NetConf>(plugin: PluginDefinition<C>, 
     if (isNetworkInvocation(invocation)) {
       const config = plugin.parseConfig(raw, { command: invocation.command, stdin });
       const validAttachments = parseValidAttachments(raw, invocation.command);
-      await runNetworkCommand(plugin, { ...invocation, cniVersion, config, stdin, validAttachments });
+      await runNetworkCommand(plugin, { ...invocation, cniVersion, config, stdin, validAttachments, ownPlugins });
       return 0;
     }
     const args = CniArgs.parse(invocation.args);
@@ -69,6 +74,7 @@ export async function runPlugin<C extends NetConf>(plugin: PluginDefinition<C>, 
       stdin,
       args,
       prevResult: raw.prevResult === undefined ? undefined : decodeResult(raw.prevResult, "prevResult"),
+      ownPlugins,
     };
     if (request.command === "ADD") {
       io.writeStdout(JSON.stringify(await addAndEncode(plugin, request)));

@@ -24,6 +24,8 @@ export interface AttachmentRequest<C> {
   prevResult: Result | undefined;
   /** The configuration exactly as received, for delegation to IPAM plugins. */
   stdin: Buffer;
+  /** How to load the suite's own plugins, when the entry point offers it: see OwnPluginLoader. */
+  ownPlugins?: OwnPluginLoader;
 }
 
 export type { GcAttachment };
@@ -37,7 +39,17 @@ export interface NetworkRequest<C> {
   stdin: Buffer;
   /** GC only: cni.dev/valid-attachments. */
   validAttachments: GcAttachment[];
+  /** How to load the suite's own plugins, when the entry point offers it: see OwnPluginLoader. */
+  ownPlugins?: OwnPluginLoader;
 }
+
+/**
+ * Loads one of the suite's own plugins by name (undefined for a name the suite does not have).
+ * The entry point of the compiled executable passes it to runPlugin, so that a delegate that is
+ * this very executable runs inside this process (lib/invoke's inProcessExecutor); lib never
+ * imports plugins/ itself.
+ */
+export type OwnPluginLoader = (type: string) => Promise<PluginDefinition | undefined>;
 
 /** What parseConfig knows besides the configuration. */
 export interface ConfigContext {
