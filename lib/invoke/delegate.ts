@@ -41,7 +41,7 @@ async function execDelegate(type: string, command: PluginCommand, request: Deleg
       stdin: request.stdin,
       baseEnv: process.env,
       timeoutMs: DELEGATE_TIMEOUT_MS,
-      stderr: process.stderr,
+      stderr: "inherit",
       ownProcessGroup: false,
     });
   } catch (error) {

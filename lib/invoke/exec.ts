@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import type { Writable } from "node:stream";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isRegularFile, searchPath } from "../core/index.ts";
 import {
@@ -37,8 +37,11 @@ export interface PluginCall {
   /** The plugin is killed after this long and the call fails with PluginTimeoutError. */
   timeoutMs: number;
   signal?: AbortSignal;
-  /** Where the plugin's stderr goes as it is written; null to drop it. */
-  stderr: Writable | null;
+  /**
+   * Where the plugin's stderr goes as it is written: a stream, null to drop it, or "inherit" to
+   * share ours (a delegating plugin's choice: nothing in between, and no stream object built).
+   */
+  stderr: Writable | null | "inherit";
   /**
    * Start the plugin in a process group of its own, so a time-out or abort kills whatever it
    * started too (a runtime's choice). A delegating plugin leaves its delegate in its own group
@@ -128,7 +131,13 @@ function execOnce(run: PluginCall, executable: string): Promise<string> {
       reject(new PluginAbortedError(invocation));
       return;
     }
-    const child = spawn(executable, [], { env: pluginEnv(run), stdio: ["pipe", "pipe", "pipe"], detached: run.ownProcessGroup });
+    const stderr = run.stderr === "inherit" ? "inherit" : "pipe";
+    // Piped stdin and stdout are there; spawn's typings cannot tell with stderr's mode a variable.
+    const child = spawn(executable, [], {
+      env: pluginEnv(run),
+      stdio: ["pipe", "pipe", stderr],
+      detached: run.ownProcessGroup,
+    }) as ChildProcessByStdio<Writable, Readable, Readable | null>;
     const stdout: Buffer[] = [];
     let stderrTail = Buffer.alloc(0);
     let stopped: Error | undefined;
@@ -158,15 +167,15 @@ function execOnce(run: PluginCall, executable: string): Promise<string> {
     child.stdin.on("error", () => undefined);
     child.stdin.end(run.stdin);
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => {
-      run.stderr?.write(chunk);
+    child.stderr?.on("data", (chunk: Buffer) => {
+      if (run.stderr !== "inherit") run.stderr?.write(chunk);
       stderrTail = Buffer.concat([stderrTail, chunk]).subarray(-STDERR_TAIL_BYTES);
     });
     child.on("exit", () => {
       // Once killed, do not wait for pipes that something outside the group may still hold.
       if (stopped) {
         child.stdout.destroy();
-        child.stderr.destroy();
+        child.stderr?.destroy();
         finish(() => reject(stopped));
       }
     });
