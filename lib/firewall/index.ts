@@ -19,4 +19,6 @@ export {
   type ForwardAccessOptions,
 } from "./forward/index.ts";
 export { FORWARD_BACKENDS } from "./forward/types.ts";
+export { DEFAULT_FIREWALLD_ZONE } from "./forward/firewalld.ts";
+export { DEFAULT_ADMIN_CHAIN, FORWARD_CHAIN } from "./forward/iptables.ts";
 export type { BridgeIsolation, ForwardAccessFeature, ForwardAccessRequest, ForwardBackendName, IsolationPolicy } from "./forward/types.ts";

@@ -1,7 +1,6 @@
 import { AddressParseError, Cidr, IPAddress } from "../ip/index.ts";
-import { CniError, ErrorCode, invalidConfig } from "../skel/errors.ts";
-import type { Route } from "../types/result.ts";
-import { versionAtLeast } from "../types/version.ts";
+import { CniError, ErrorCode, invalidConfig } from "../core/index.ts";
+import { type Route, versionAtLeast } from "../types/index.ts";
 import { AddressRange, RangeSet } from "./range.ts";
 
 /**

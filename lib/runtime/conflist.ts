@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { z } from "zod";
-import { formatPath } from "../skel/config.ts";
+import { formatPath } from "../core/index.ts";
 import { ConfigError } from "./errors.ts";
 import { marshalLikeGo } from "./go-json.ts";
 import { parseLenientVersion, selectListVersion } from "./version.ts";

@@ -24,7 +24,7 @@ export interface Sys {
 }
 
 export class SysError extends Error {
-  /** CNI's code for a failed kernel operation (lib/skel ErrorCode.KernelOperationFailed). */
+  /** CNI's code for a failed kernel operation (lib/core ErrorCode.KernelOperationFailed). */
   readonly cniCode = 100;
 
   constructor(

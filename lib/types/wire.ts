@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { lazy } from "../skel/lazy.ts";
+import { lazy } from "../core/index.ts";
 
 /**
  * Wire shapes of results, per spec version family, as libcni writes and reads them.

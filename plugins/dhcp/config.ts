@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_SOCKET_PATH, dhcpIpamSchema } from "../../lib/dhcp/index.ts";
-import { netConfSchema, parseWithSchema, type Command, type NetConf } from "../../lib/skel/index.ts";
+import { netConfSchema, parseWithSchema, type ConfigContext, type NetConf } from "../../lib/skel/index.ts";
 
 /** dhcp's configuration: the network's keys and `ipam` (exported for JSON Schema generation). */
 export const dhcpConfigSchema = netConfSchema.extend({ ipam: dhcpIpamSchema.describe("dhcp settings") });
@@ -12,7 +12,7 @@ export const dhcpConfigSchema = netConfSchema.extend({ ipam: dhcpIpamSchema.desc
  */
 export type DhcpConfig = NetConf & { socketPath: string; raw: Record<string, unknown> };
 
-export function parseDhcpConfig(raw: Record<string, unknown>, command: Command): DhcpConfig {
+export function parseDhcpConfig(raw: Record<string, unknown>, { command }: ConfigContext): DhcpConfig {
   if (command === "DEL" || command === "GC") {
     const { cniVersion, name, type } = parseWithSchema(netConfSchema, raw);
     return { cniVersion, name, type, socketPath: looseSocketPath(raw), raw };

@@ -10,41 +10,37 @@ import {
   setupForwardAccess,
   teardownForwardAccess,
   type ForwardAccessOptions,
-} from "../../lib/firewall/forward/index.ts";
-import type { ForwardAccessRequest } from "../../lib/firewall/forward/types.ts";
-import { definePlugin, invalidConfig } from "../../lib/skel/index.ts";
+  type ForwardAccessRequest,
+} from "../../lib/firewall/index.ts";
+import { definePlugin, invalidConfig, requirePrevResult } from "../../lib/skel/index.ts";
 import type { Result } from "../../lib/types/index.ts";
-import { firewallSettings, isolationPolicy, parseFirewallConfig, type FirewallConfigInput, type FirewallSettings, firewallConfigSchema } from "./config.ts";
+import { firewallConfigSchema, isolationPolicy, parseFirewallConfig, type FirewallConfig } from "./config.ts";
 
-export default definePlugin<FirewallConfigInput>({
+export default definePlugin<FirewallConfig>({
   name: "firewall",
   about: "CNI firewall plugin: lets containers' forwarded traffic through iptables or firewalld",
   configSchema: firewallConfigSchema,
   parseConfig: parseFirewallConfig,
 
   async add(request) {
-    const settings = firewallSettings(request.config);
-    const prevResult = requirePrevResult(request.prevResult, "ADD");
-    setupForwardAccess(accessRequest(settings, prevResult), accessOptions(settings));
+    const prevResult = requirePrevResult(request, needsPrevResult("ADD"));
+    setupForwardAccess(accessRequest(request.config, prevResult), accessOptions(request.config));
     return prevResult;
   },
 
   // Without prevResult the addresses are unknown and nothing is removed, as in the reference.
   // The shared chains and a bridge's isolation stay: other containers rely on them.
   async del(request) {
-    const settings = firewallSettings(request.config);
-    teardownForwardAccess(containerAddresses(request.prevResult), accessOptions(settings));
+    teardownForwardAccess(containerAddresses(request.prevResult), accessOptions(request.config));
   },
 
   async check(request) {
-    const settings = firewallSettings(request.config);
-    const prevResult = requirePrevResult(request.prevResult, "CHECK");
-    checkForwardAccess(accessRequest(settings, prevResult), accessOptions(settings));
+    const prevResult = requirePrevResult(request, needsPrevResult("CHECK"));
+    checkForwardAccess(accessRequest(request.config, prevResult), accessOptions(request.config));
   },
 
   async status(request) {
-    const settings = firewallSettings(request.config);
-    ensureForwardAccessUsable(accessOptions(settings), isolationPolicy(settings) !== undefined);
+    ensureForwardAccessUsable(accessOptions(request.config), isolationPolicy(request.config) !== undefined);
   },
 
   // No gc: the rules name addresses, never containers (iptables comments and firewalld sources
@@ -52,28 +48,25 @@ export default definePlugin<FirewallConfigInput>({
   // See README.md, "Garbage collection".
 });
 
-function requirePrevResult(prevResult: Result | undefined, command: string): Result {
-  if (!prevResult) {
-    throw invalidConfig("prevResult", undefined, `${command} needs the previous plugin's result: chain firewall after a plugin that returns one (bridge, ptp, ...)`);
-  }
-  return prevResult;
+function needsPrevResult(command: string): string {
+  return `${command} needs the previous plugin's result: chain firewall after a plugin that returns one (bridge, ptp, ...)`;
 }
 
 function containerAddresses(prevResult: Result | undefined): string[] {
   return (prevResult?.ips ?? []).map((ipc) => ipc.address);
 }
 
-function accessOptions(settings: FirewallSettings): ForwardAccessOptions {
-  return { backend: settings.backend, adminChain: settings.adminChain, firewalldZone: settings.firewalldZone };
+function accessOptions(config: FirewallConfig): ForwardAccessOptions {
+  return { backend: config.backend, adminChain: config.adminChain, firewalldZone: config.firewalldZone };
 }
 
 /**
  * The container's addresses, and with an isolating ingress policy the bridge to isolate: the
  * first interface of prevResult, where bridge lists it (the reference takes the same one).
  */
-function accessRequest(settings: FirewallSettings, prevResult: Result): ForwardAccessRequest {
+function accessRequest(config: FirewallConfig, prevResult: Result): ForwardAccessRequest {
   const addresses = containerAddresses(prevResult);
-  const policy = isolationPolicy(settings);
+  const policy = isolationPolicy(config);
   if (!policy) return { addresses };
   const bridge = prevResult.interfaces?.[0]?.name;
   if (!bridge) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { netConfSchema, parseWithSchema, type Command, type NetConf } from "../../lib/skel/index.ts";
+import { netConfSchema, parseWithSchema, type ConfigContext, type NetConf } from "../../lib/skel/index.ts";
 
 /** static's configuration: what users write (exported for JSON Schema generation), parsed with zod. */
 
@@ -55,7 +55,7 @@ export type StaticConfigInput = z.infer<typeof staticConfigSchema>;
  */
 export type StaticConfig = (StaticConfigInput & { reads: "all" }) | (NetConf & { reads: "names" });
 
-export function parseStaticConfig(raw: Record<string, unknown>, command: Command): StaticConfig {
+export function parseStaticConfig(raw: Record<string, unknown>, { command }: ConfigContext): StaticConfig {
   if (command === "DEL" || command === "GC") {
     const { cniVersion, name, type } = parseWithSchema(netConfSchema, raw);
     return { cniVersion, name, type, reads: "names" };

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { CniError, ErrorCode } from "../../lib/skel/errors.ts";
+import { CniError, ErrorCode } from "../../lib/skel/index.ts";
 import { invalidSysctlKey } from "./sysctl-key.ts";
 
 /**

@@ -1,5 +1,7 @@
-import { NetlinkError, type Link, type LinkChange, type Rtnetlink } from "../../lib/netlink/index.ts";
-import { CniError, ErrorCode, invalidConfig } from "../../lib/skel/errors.ts";
+import { Failures } from "../../lib/core/index.ts";
+import { isRefusedValue } from "../../lib/link/index.ts";
+import type { Link, LinkChange, Rtnetlink } from "../../lib/netlink/index.ts";
+import { CniError, ErrorCode, invalidConfig } from "../../lib/skel/index.ts";
 import type { LinkSettings } from "./config.ts";
 import type { SavedState } from "./saved-state.ts";
 
@@ -37,9 +39,6 @@ export function snapshot(link: Link, settings: LinkSettings): SavedState {
   return state;
 }
 
-/** EINVAL, ERANGE, and EADDRNOTAVAIL (a MAC that is not a unicast address). */
-const REFUSED_VALUE = [22, 34, 99];
-
 /** Sets each configured value; a value the kernel refuses is a configuration error naming it. */
 export function applyLinkSettings(nl: Rtnetlink, link: Link, settings: LinkSettings): void {
   for (const setting of APPLY_ORDER) {
@@ -48,7 +47,7 @@ export function applyLinkSettings(nl: Rtnetlink, link: Link, settings: LinkSetti
     try {
       nl.setLink(link.index, change(setting, value));
     } catch (error) {
-      if (error instanceof NetlinkError && REFUSED_VALUE.includes(error.errno)) {
+      if (isRefusedValue(error)) {
         throw invalidConfig(setting, value, `${link.name} does not accept this ${SETTINGS[setting].words}: ${error.message}`);
       }
       throw error;
@@ -57,17 +56,13 @@ export function applyLinkSettings(nl: Rtnetlink, link: Link, settings: LinkSetti
 }
 
 /** Puts saved values back, each on its own so one failure does not stop the rest; returns the failures. */
-export function restoreLinkSettings(nl: Rtnetlink, link: Link, saved: SavedState): string[] {
-  const failures: string[] = [];
+export function restoreLinkSettings(nl: Rtnetlink, link: Link, saved: SavedState): Failures {
+  const failures = new Failures();
   for (const setting of RESTORE_ORDER) {
     const value = saved[setting];
     // As in the reference, an empty MAC and a zero MTU mean "not saved".
     if (value === undefined || ((setting === "mac" || setting === "mtu") && !value)) continue;
-    try {
-      nl.setLink(link.index, change(setting, value));
-    } catch (error) {
-      failures.push(`restore ${SETTINGS[setting].words}: ${(error as Error).message}`);
-    }
+    failures.attempt(() => nl.setLink(link.index, change(setting, value)), `restore ${SETTINGS[setting].words}`);
   }
   return failures;
 }

@@ -1,4 +1,4 @@
-import { log } from "../../skel/log.ts";
+import { log } from "../../core/index.ts";
 import { commandExecutor, type ToolExecutor } from "../exec.ts";
 import { inContext } from "../firewall.ts";
 import { DEFAULT_FIREWALLD_ZONE, firewalldForwardAccess, firewalldRunning } from "./firewalld.ts";

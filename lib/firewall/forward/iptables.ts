@@ -1,4 +1,4 @@
-import { CniError, ErrorCode } from "../../skel/errors.ts";
+import { CniError, ErrorCode } from "../../core/index.ts";
 import { groupByFamily, type InterfaceAddress } from "../address.ts";
 import { toolProbes } from "../backend.ts";
 import { checkFailed } from "../check.ts";
