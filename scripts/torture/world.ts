@@ -1,0 +1,254 @@
+/**
+ * Where the torture suite runs and what it leaves: nothing. A run has a tag and a directory
+ * (/tmp/tt-torture-<tag>); each batch of cases gets a world: a throwaway host namespace (the
+ * plugins' "host": every bridge, veth, rule and sysctl they touch lives there), a directory for
+ * its data, and what its plugin kind needs (a container namespace, for meta plugins an
+ * attachment made by bridge). A world that shows residue is thrown away and replaced, so one
+ * case's leftovers never count against the next. Everything named with the tag is removed at
+ * the end, on Ctrl-C and SIGTERM too.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { inNamespace, runProcess } from "./exec.ts";
+import type { OddPaths } from "./mutate.ts";
+import { takeSnapshot, type Snapshot, type SnapshotScope } from "./snapshot.ts";
+import type { SeedContext, TargetKind } from "./targets.ts";
+
+const NETNS_DIR = "/run/netns";
+/** Shared system directories where a plugin run with a default data directory writes. */
+const SYSTEM_DATA_DIRS = ["/run/cni/tuning", "/var/lib/cni/networks", "/var/lib/cni"];
+
+/** A set of plugin executables: ours (dist/bin) or the reference's (/usr/lib/cni). */
+export interface Suite {
+  id: "ours" | "reference";
+  bin: string;
+}
+
+/** What plugins are started with besides CNI_*: a fixed, minimal environment. */
+export const BASE_ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
+
+/** The run: its tag, its directory, its namespaces; cleanup() removes all of them. */
+export class TortureRun {
+  readonly tag = randomBytes(3).toString("hex");
+  readonly root: string;
+  readonly odd: OddPaths;
+  private readonly namespaces = new Set<string>();
+  private counter = 0;
+  private worlds = 0;
+
+  constructor() {
+    this.root = join("/tmp", `tt-torture-${this.tag}`);
+    mkdirSync(this.root, { recursive: true });
+    this.odd = makeOddPaths(join(this.root, "odd"), this.tag);
+  }
+
+  /** A name unique to this run, usable as an interface or namespace name (at most 15 bytes). */
+  uniqueName(kind: string): string {
+    const name = `tt${this.tag}${kind}${(this.counter++).toString(36)}`;
+    if (name.length > 15) throw new Error(`torture: name ${name} is longer than 15 bytes`);
+    return name;
+  }
+
+  nextWorldIndex(): number {
+    return this.worlds++;
+  }
+
+  createNamespace(kind: string): string {
+    const name = this.uniqueName(kind);
+    execFileSync("ip", ["netns", "add", name]);
+    this.namespaces.add(name);
+    execFileSync("ip", ["-n", name, "link", "set", "lo", "up"]);
+    return name;
+  }
+
+  deleteNamespaces(names: readonly string[]): void {
+    if (names.length === 0) return;
+    spawnSync("ip", ["-force", "-batch", "-"], { input: names.map((name) => `netns delete ${name}\n`).join("") });
+    for (const name of names) this.namespaces.delete(name);
+  }
+
+  installSignalCleanup(): void {
+    const onSignal = (status: number) => () => {
+      process.stderr.write("\ninterrupted: cleaning up\n");
+      this.cleanup();
+      process.exit(status);
+    };
+    process.on("SIGINT", onSignal(130));
+    process.on("SIGTERM", onSignal(143));
+  }
+
+  /** Removes every namespace, directory and file of the run. Synchronous: safe in a signal handler. */
+  cleanup(): void {
+    const leftovers = listDir(NETNS_DIR).filter((name) => name.startsWith(`tt${this.tag}`));
+    this.deleteNamespaces([...new Set([...this.namespaces, ...leftovers])]);
+    rmSync(this.root, { recursive: true, force: true });
+    for (const dir of SYSTEM_DATA_DIRS) {
+      for (const name of listDir(dir)) if (name.includes(this.tag)) rmSync(join(dir, name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Files a hostile configuration may point at, made once per run; the big one is sparse. */
+function makeOddPaths(dir: string, tag: string): OddPaths {
+  mkdirSync(join(dir, "directory"), { recursive: true });
+  const fifo = join(dir, "fifo");
+  execFileSync("mkfifo", [fifo]);
+  const bigFile = join(dir, "big");
+  const fd = openSync(bigFile, "w");
+  closeSync(fd);
+  execFileSync("truncate", ["-s", "256M", bigFile]);
+  writeFileSync(join(dir, "regular"), "nameserver 192.0.2.53\nnot a config\n");
+  writeFileSync(join(dir, "empty"), "");
+  return {
+    fifo,
+    bigFile,
+    regularFile: join(dir, "regular"),
+    emptyFile: join(dir, "empty"),
+    directory: join(dir, "directory"),
+    missing: join(dir, "missing", "file"),
+    escape: `../tt${tag}-escape`,
+  };
+}
+
+/** An attachment made by bridge for meta plugins to work on. */
+export interface BaseAttachment {
+  containerId: string;
+  netns: string;
+  ifname: string;
+  config: string;
+  prevResult: Record<string, unknown>;
+}
+
+/** One batch's world: its host namespace, data directory, container namespaces and snapshot scope. */
+export class World {
+  readonly host: string;
+  readonly dir: string;
+  readonly context: SeedContext;
+  /** The container namespace ipam and meta cases use (meta: the base attachment's). */
+  sharedContainer: string | undefined;
+  base: BaseAttachment | undefined;
+  private readonly containers: string[] = [];
+  baseline: Snapshot = new Map();
+
+  private constructor(
+    readonly run: TortureRun,
+    readonly suite: Suite,
+    readonly index: number,
+  ) {
+    this.host = run.createNamespace("h");
+    this.dir = join(run.root, `world${index}-${suite.id}`);
+    const dataDir = join(this.dir, "data");
+    mkdirSync(dataDir, { recursive: true });
+    const resolvConf = join(this.dir, "resolv.conf");
+    writeFileSync(resolvConf, "nameserver 192.0.2.1\nsearch example.com\noptions ndots:2\n");
+    const third = index % 250;
+    this.context = {
+      network: `tt-${run.tag}-${suite.id.charAt(0)}${index}`,
+      bridge: run.uniqueName("b"),
+      subnet4: `10.77.${third}.0/24`,
+      gateway4: `10.77.${third}.1`,
+      subnet6: `fd77:${third.toString(16)}::/64`,
+      dataDir,
+      resolvConf,
+      hostPort: 30_000 + (index % 1000) * 10,
+      prevResult: undefined,
+    };
+  }
+
+  /** A world ready for plugins of `kind`; meta worlds carry a bridge attachment made by the suite's bridge. */
+  static async create(run: TortureRun, suite: Suite, index: number, kind: TargetKind): Promise<World> {
+    const world = new World(run, suite, index);
+    try {
+      if (kind !== "main") world.sharedContainer = world.newContainer();
+      if (kind === "meta") await world.attachBase();
+      world.baseline = world.snapshot();
+      return world;
+    } catch (error) {
+      await world.destroy();
+      throw error;
+    }
+  }
+
+  get scope(): SnapshotScope {
+    return { netns: this.host, dirs: [this.run.root], taggedDirs: SYSTEM_DATA_DIRS.map((dir) => ({ dir, tag: this.run.tag })) };
+  }
+
+  snapshot(): Snapshot {
+    return takeSnapshot(this.scope);
+  }
+
+  /** A fresh container namespace; its path is what CNI_NETNS takes. */
+  newContainer(): string {
+    const name = this.run.createNamespace("c");
+    this.containers.push(name);
+    return join(NETNS_DIR, name);
+  }
+
+  /** The environment of a plugin call in this world. */
+  env(command: string, containerId: string, netns: string, ifname: string): Record<string, string> {
+    return { ...BASE_ENV, CNI_COMMAND: command, CNI_CONTAINERID: containerId, CNI_NETNS: netns, CNI_IFNAME: ifname, CNI_PATH: this.suite.bin };
+  }
+
+  /** Runs one plugin of the suite in this world's host namespace. */
+  call(plugin: string, env: Record<string, string>, stdin: Buffer, timeoutMs: number) {
+    return runProcess({ argv: inNamespace(this.host, [join(this.suite.bin, plugin)]), env, stdin, cwd: this.dir, timeoutMs });
+  }
+
+  private async attachBase(): Promise<void> {
+    const netns = this.sharedContainer!;
+    const containerId = `${this.run.uniqueName("base")}`;
+    const { network, bridge, dataDir, subnet4, gateway4, subnet6 } = this.context;
+    const config = JSON.stringify({
+      cniVersion: "1.0.0",
+      name: network,
+      type: "bridge",
+      bridge,
+      isGateway: true,
+      ipam: { type: "host-local", dataDir, ranges: [[{ subnet: subnet4, gateway: gateway4 }], [{ subnet: subnet6 }]], routes: [{ dst: "0.0.0.0/0" }] },
+    });
+    const run = await this.call("bridge", this.env("ADD", containerId, netns, "eth0"), Buffer.from(config), 30_000);
+    if (run.status !== 0) throw new Error(`the base attachment of ${this.host} failed: ${run.stdout || run.stderr}`);
+    const result = JSON.parse(run.stdout) as { interfaces: { name: string; mac: string }[]; ips: { address: string; gateway?: string }[] };
+    // The same shape whichever bridge made it, so that a seed's mutations are the same for both suites.
+    const prevResult = {
+      cniVersion: "1.0.0",
+      interfaces: [
+        { name: result.interfaces[0]!.name, mac: result.interfaces[0]!.mac },
+        { name: result.interfaces[1]!.name, mac: result.interfaces[1]!.mac },
+        { name: "eth0", mac: result.interfaces[2]!.mac, sandbox: netns },
+      ],
+      ips: result.ips.map((ip) => ({ address: ip.address, gateway: ip.gateway ?? gateway4, interface: 2 })),
+      routes: [{ dst: "0.0.0.0/0", gw: gateway4 }],
+      dns: {},
+    };
+    this.base = { containerId, netns, ifname: "eth0", config, prevResult };
+    this.context.prevResult = prevResult;
+  }
+
+  /** Deletes the container namespaces made since the last call, but not the shared one. */
+  releaseContainers(): void {
+    const done = this.containers.filter((name) => join(NETNS_DIR, name) !== this.sharedContainer);
+    this.run.deleteNamespaces(done);
+    this.containers.splice(0, this.containers.length, ...this.containers.filter((name) => !done.includes(name)));
+  }
+
+  async destroy(): Promise<void> {
+    if (this.base) {
+      const { containerId, netns, ifname, config } = this.base;
+      await this.call("bridge", this.env("DEL", containerId, netns, ifname), Buffer.from(config), 30_000);
+    }
+    this.run.deleteNamespaces([...this.containers, this.host]);
+    this.containers.length = 0;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
