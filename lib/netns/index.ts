@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, statSync } from "node:fs";
 import { CLONE_NEWNET, Errno, SysError, sys } from "../sys/index.ts";
 
 /**
@@ -17,13 +17,19 @@ export class NetNS {
     return new NetNS("/proc/thread-self/ns/net", openSync("/proc/thread-self/ns/net", "r"));
   }
 
-  /** Opens a namespace by path; NetNSNotFound when nothing is there, NotANetNS when it is something else. */
+  /**
+   * Opens a namespace by path; NetNSNotFound when nothing is there, NotANetNS when it is
+   * something else. Non-blocking, so that a FIFO under the path cannot hold the open forever.
+   */
   static open(path: string): NetNS {
     let fd: number;
     try {
-      fd = openSync(path, "r");
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new NetNSNotFound(path);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR" || code === "ENAMETOOLONG") throw new NetNSNotFound(path);
+      // A socket, or a symbolic link loop.
+      if (code === "ENXIO" || code === "ELOOP") throw new NotANetNS(path);
       throw error;
     }
     const handle = new NetNS(path, fd);
@@ -85,7 +91,14 @@ function enter(ns: NetNS): void {
   }
 }
 
+/**
+ * The namespace paths plugins open come from CNI_NETNS, so a path that is no namespace is an
+ * environment error (code 4), not a bug.
+ */
+const INVALID_ENVIRONMENT = 4;
+
 export class NetNSNotFound extends Error {
+  readonly cniCode = INVALID_ENVIRONMENT;
   constructor(readonly path: string) {
     super(`network namespace ${path} does not exist`);
     this.name = "NetNSNotFound";
@@ -93,6 +106,7 @@ export class NetNSNotFound extends Error {
 }
 
 export class NotANetNS extends Error {
+  readonly cniCode = INVALID_ENVIRONMENT;
   constructor(readonly path: string) {
     super(`${path} is not a network namespace`);
     this.name = "NotANetNS";

@@ -23,6 +23,9 @@ export const processIO: PluginIO = {
   writeStderr: (text) => void writeSync(2, text),
 };
 
+/** Set to 1, it makes a failing plugin print the error's stack trace on stderr. */
+export const DEBUG_VARIABLE = "CNI_TS_DEBUG";
+
 /**
  * Runs one CNI command of a plugin: validates the environment, negotiates the version, parses
  * the config, calls the plugin and prints its result, or the error object. Returns the exit status.
@@ -66,8 +69,9 @@ export async function runPlugin<C extends NetConf>(plugin: PluginDefinition<C>, 
     return 0;
   } catch (error) {
     const cniError = toCniError(error);
-    if (cniError.code === ErrorCode.Internal && error instanceof Error && error.stack) {
-      io.writeStderr(`${plugin.name}: internal error: ${error.stack}\n`);
+    // The error object says what went wrong; the stack is for a developer who asks for it.
+    if (io.env[DEBUG_VARIABLE] === "1" && error instanceof Error && error.stack) {
+      io.writeStderr(`${plugin.name}: ${cniError.code === ErrorCode.Internal ? "internal error" : `error ${cniError.code}`}: ${error.stack}\n`);
     }
     io.writeStdout(JSON.stringify(cniError.toObject(errorVersion)));
     return 1;

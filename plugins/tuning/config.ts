@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { CniArgs } from "../../lib/skel/args.ts";
 import { netConfSchema, parseWithSchema, type NetConf } from "../../lib/skel/config.ts";
 import { CniError, ErrorCode, invalidConfig } from "../../lib/skel/errors.ts";
-import { duplicateKeys } from "./duplicate-keys.ts";
+import { findDuplicateKeys } from "../../lib/skel/json.ts";
 import { parseMac } from "./mac.ts";
 import { sysctlPath } from "./sysctl-key.ts";
 
@@ -153,11 +153,14 @@ function resolveSysctls(entries: Record<string, string>, ifname: string): Sysctl
   return [...byPath.values()];
 }
 
-/** The objects whose keys tuning reads; a key twice in one of them is ambiguous. */
+/**
+ * The objects whose keys tuning reads; a key twice in one of them is ambiguous (the reference
+ * refuses a sysctl given twice). Every prefix of one is one too, as findDuplicateKeys needs.
+ */
 const READ_OBJECTS = new Set(["", "sysctl", "args", "args.cni", "args.cni.sysctl", "runtimeConfig"]);
 
 function refuseDuplicateKeys(stdinText: string): void {
-  const duplicate = duplicateKeys(stdinText).find((path) => READ_OBJECTS.has(path.slice(0, -1).join(".")));
+  const [duplicate] = findDuplicateKeys(stdinText, (path) => READ_OBJECTS.has(path.join(".")));
   if (duplicate) {
     const where = duplicate.length === 1 ? "the configuration" : duplicate.slice(0, -1).join(".");
     throw new CniError(ErrorCode.InvalidConfig, `invalid config: ${where} has the key ${JSON.stringify(duplicate.at(-1))} twice; keys must be unique`);
