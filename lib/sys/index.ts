@@ -10,3 +10,4 @@ export const sys: Sys = process.versions.bun
 
 export * from "./types.ts";
 export { Errno, errnoMessage, errnoName } from "./errno.ts";
+export { FileRefused, readSmallFile, SMALL_FILE_LIMIT } from "./small-file.ts";

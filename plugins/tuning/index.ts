@@ -20,7 +20,7 @@ import type { Result } from "../../lib/types/index.ts";
 import { readAllowlist, requireAllowed } from "./allowlist.ts";
 import { parseTuningConfig, resolveTuningSettings, tuningConfigSchema, type LinkSettings, type TuningNetConf, type TuningSettings } from "./config.ts";
 import { applyLinkSettings, checkLinkSettings, restoreLinkSettings, snapshot } from "./link-settings.ts";
-import { collectSavedStates, readSavedState, removeSavedState, savedStatePath, writeSavedState, type SavedState } from "./saved-state.ts";
+import { collectSavedStates, prepareDataDir, readSavedState, removeSavedState, savedStatePath, writeSavedState, type SavedState } from "./saved-state.ts";
 import { applySysctls, checkSysctls } from "./sysctls.ts";
 
 type TuningRequest = AttachmentRequest<TuningNetConf>;
@@ -38,6 +38,7 @@ export default definePlugin<TuningNetConf>({
       if (allowlist) requireAllowed(settings.sysctls.map((sysctl) => sysctl.key), allowlist);
     }
     const prevResult = requirePrevResult(request);
+    if (hasLinkSettings(settings.link)) prepareDataDir(request.config.dataDir);
     return withContainer(request.netns, (netns, container) =>
       Rollback.guard(async (rollback) => {
         applySysctls(netns, settings.sysctls, rollback);
