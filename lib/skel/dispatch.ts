@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeSync } from "node:fs";
+import { statSync, writeSync } from "node:fs";
 import { decodeResult, encodeResult } from "../types/convert.ts";
 import { CNI_VERSIONS, CURRENT_VERSION, isCniVersion, versionAtLeast, type CniVersion } from "../types/version.ts";
 import { CniArgs } from "./args.ts";
@@ -6,6 +6,7 @@ import { decodeConfig, netConfSchema, type NetConf } from "./config.ts";
 import { foldKeysToSchema } from "./go-keys.ts";
 import { isNetworkInvocation, parseInvocation, type Command } from "./env.ts";
 import { CniError, ErrorCode, invalidEnvironment, toCniError } from "./errors.ts";
+import { readBoundedStdin } from "./stdin.ts";
 import type { AttachmentRequest, GcAttachment, NetworkRequest, PluginDefinition } from "./plugin.ts";
 
 /** Where a plugin run reads and writes; the process by default, buffers in tests. */
@@ -18,7 +19,7 @@ export interface PluginIO {
 
 export const processIO: PluginIO = {
   env: process.env,
-  readStdin: () => readFileSync(0),
+  readStdin: () => readBoundedStdin(),
   writeStdout: (text) => void writeSync(1, text),
   writeStderr: (text) => void writeSync(2, text),
 };
@@ -82,6 +83,7 @@ function readStdin(io: PluginIO): Buffer {
   try {
     return io.readStdin();
   } catch (error) {
+    if (error instanceof CniError) throw error;
     throw new CniError(ErrorCode.IoFailure, `reading the network configuration from stdin: ${(error as Error).message}`);
   }
 }
