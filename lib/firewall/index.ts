@@ -13,10 +13,11 @@ export type { MacSpoofCheckAttachment, MacSpoofCheckFeature, MacSpoofCheckReques
 export {
   checkForwardAccess,
   ensureForwardAccessUsable,
+  gcForwardAccess,
   selectForwardAccess,
   setupForwardAccess,
   teardownForwardAccess,
   type ForwardAccessOptions,
 } from "./forward/index.ts";
 export { FORWARD_BACKENDS } from "./forward/types.ts";
-export type { BridgeIsolation, ForwardAccessFeature, ForwardAccessRequest, ForwardBackendName, IsolationPolicy } from "./forward/types.ts";
+export type { BridgeIsolation, ForwardAccessFeature, ForwardAccessRequest, ForwardAttachment, ForwardBackendName, IsolationPolicy } from "./forward/types.ts";

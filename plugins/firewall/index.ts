@@ -7,12 +7,13 @@
 import {
   checkForwardAccess,
   ensureForwardAccessUsable,
+  gcForwardAccess,
   setupForwardAccess,
   teardownForwardAccess,
   type ForwardAccessOptions,
 } from "../../lib/firewall/forward/index.ts";
-import type { ForwardAccessRequest } from "../../lib/firewall/forward/types.ts";
-import { definePlugin, invalidConfig } from "../../lib/skel/index.ts";
+import type { ForwardAccessRequest, ForwardAttachment } from "../../lib/firewall/forward/types.ts";
+import { definePlugin, invalidConfig, type AttachmentRequest } from "../../lib/skel/index.ts";
 import type { Result } from "../../lib/types/index.ts";
 import { firewallSettings, isolationPolicy, parseFirewallConfig, type FirewallConfigInput, type FirewallSettings, firewallConfigSchema } from "./config.ts";
 
@@ -25,21 +26,22 @@ export default definePlugin<FirewallConfigInput>({
   async add(request) {
     const settings = firewallSettings(request.config);
     const prevResult = requirePrevResult(request.prevResult, "ADD");
-    setupForwardAccess(accessRequest(settings, prevResult), accessOptions(settings));
+    setupForwardAccess(accessRequest(settings, request, prevResult), accessOptions(settings));
     return prevResult;
   },
 
-  // Without prevResult the addresses are unknown and nothing is removed, as in the reference.
-  // The shared chains and a bridge's isolation stay: other containers rely on them.
+  // The attachment's rules carry its tag, so they are found without prevResult too (a runtime
+  // that died before caching the result); prevResult's addresses also find the reference's
+  // untagged rules. The shared chains and a bridge's isolation stay: other containers rely on them.
   async del(request) {
     const settings = firewallSettings(request.config);
-    teardownForwardAccess(containerAddresses(request.prevResult), accessOptions(settings));
+    teardownForwardAccess(attachmentOf(request), containerAddresses(request.prevResult), accessOptions(settings));
   },
 
   async check(request) {
     const settings = firewallSettings(request.config);
     const prevResult = requirePrevResult(request.prevResult, "CHECK");
-    checkForwardAccess(accessRequest(settings, prevResult), accessOptions(settings));
+    checkForwardAccess(accessRequest(settings, request, prevResult), accessOptions(settings));
   },
 
   async status(request) {
@@ -47,10 +49,17 @@ export default definePlugin<FirewallConfigInput>({
     ensureForwardAccessUsable(accessOptions(settings), isolationPolicy(settings) !== undefined);
   },
 
-  // No gc: the rules name addresses, never containers (iptables comments and firewalld sources
-  // alike, byte for byte the reference's), so nothing tells which attachment a rule was for.
-  // See README.md, "Garbage collection".
+  // The tagged iptables rules of attachments not in cni.dev/valid-attachments; the reference's
+  // untagged rules and firewalld's sources name no attachment and stay (README.md, "Garbage collection").
+  async gc(request) {
+    const settings = firewallSettings(request.config);
+    gcForwardAccess(request.config.name, request.validAttachments, accessOptions(settings));
+  },
 });
+
+function attachmentOf(request: AttachmentRequest<FirewallConfigInput>): ForwardAttachment {
+  return { network: request.config.name, containerId: request.containerId, ifname: request.ifname };
+}
 
 function requirePrevResult(prevResult: Result | undefined, command: string): Result {
   if (!prevResult) {
@@ -71,10 +80,11 @@ function accessOptions(settings: FirewallSettings): ForwardAccessOptions {
  * The container's addresses, and with an isolating ingress policy the bridge to isolate: the
  * first interface of prevResult, where bridge lists it (the reference takes the same one).
  */
-function accessRequest(settings: FirewallSettings, prevResult: Result): ForwardAccessRequest {
+function accessRequest(settings: FirewallSettings, request: AttachmentRequest<FirewallConfigInput>, prevResult: Result): ForwardAccessRequest {
   const addresses = containerAddresses(prevResult);
+  const attachment = attachmentOf(request);
   const policy = isolationPolicy(settings);
-  if (!policy) return { addresses };
+  if (!policy) return { attachment, addresses };
   const bridge = prevResult.interfaces?.[0]?.name;
   if (!bridge) {
     throw invalidConfig(
@@ -84,5 +94,5 @@ function accessRequest(settings: FirewallSettings, prevResult: Result): ForwardA
     );
   }
   if (!/^[^\s/:"]{1,15}$/.test(bridge)) throw invalidConfig("prevResult.interfaces[0].name", bridge, "is not an interface name");
-  return { addresses, isolation: { bridge, policy } };
+  return { attachment, addresses, isolation: { bridge, policy } };
 }
