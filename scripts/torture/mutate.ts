@@ -128,6 +128,24 @@ function oddValues(paths: OddPaths): Json[] {
   ];
 }
 
+/** Paths first for a path, addresses for an address, numbers for a number: the odd values that reach furthest. */
+function oddValueFor(random: Random, current: Json, paths: OddPaths): Json {
+  const alike = alikeValues(current, paths);
+  return alike && random.chance(0.65) ? random.pick(alike) : random.pick(oddValues(paths));
+}
+
+function alikeValues(current: Json, paths: OddPaths): Json[] | undefined {
+  if (typeof current === "string" && current.startsWith("/")) {
+    return ["", "/dev/null", "/dev/zero", "/proc/self/ns/net", paths.fifo, paths.bigFile, paths.regularFile, paths.emptyFile, paths.directory, paths.missing, paths.escape, `${paths.regularFile}/below`, "relative/path"];
+  }
+  if (typeof current === "string" && /^[0-9a-f:.]+(\/\d+)?$/i.test(current) && /[.:]/.test(current)) {
+    return ["", "10.0.0.1", "10.0.0.0/8", "0.0.0.0/0", "::/0", "::1", "::ffff:10.0.0.1", "300.1.1.1/24", "10.1.2.3/33", "10.1.2.3/-1", "fe80::1%eth0", "1.2.3.4/32", "10.0.0.1-10.0.0.5", "224.0.0.1", "255.255.255.255", "c2:b0:57:49:47:f1"];
+  }
+  if (typeof current === "number") return [0, -1, 1, 0.5, 65535, 65536, 2 ** 31, 2 ** 32, 2 ** 53 + 2, 1e308, -1e308, "1", null];
+  if (typeof current === "boolean") return [!current, "true", "false", 1, 0, null];
+  return undefined;
+}
+
 /** Every node of the value, depth first in key order, with its path. */
 function nodes(value: Json, path: JsonPath = []): { path: JsonPath; value: Json }[] {
   const found = [{ path, value }];
@@ -185,7 +203,7 @@ function mutateConfig(random: Random, root: { [key: string]: Json }, paths: OddP
   switch (operation) {
     case "odd": {
       const node = random.pick(inner);
-      const value = random.pick(oddValues(paths));
+      const value = oddValueFor(random, node.value, paths);
       setAt(root, node.path, value);
       return `${formatPath(node.path)}=${describe(value)}`;
     }
