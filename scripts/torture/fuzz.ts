@@ -23,6 +23,8 @@ export interface FuzzOptions {
   /** Cases per world before a fresh one. */
   batch: number;
   timeoutMs: number;
+  /** Plugins fuzzed at once. */
+  jobs: number;
 }
 
 export interface InvocationRecord extends Classified {
@@ -62,47 +64,57 @@ export async function fuzzSuite(
   options: FuzzOptions,
   progress: (line: string) => void,
 ): Promise<PluginFuzzResult[]> {
-  const results: PluginFuzzResult[] = [];
-  for (const target of targets) {
-    const result: PluginFuzzResult = { plugin: target.plugin, cases: 0, invocations: 0, ok: 0, error: 0, crash: 0, hang: 0, residue: 0, codes: {}, findings: [] };
-    results.push(result);
-    const why = existsSync(join(suite.bin, target.plugin)) ? target.unavailable?.() : `not in ${suite.bin}`;
-    if (why) {
-      result.skipped = why;
-      progress(`fuzz ${suite.id} ${target.plugin}: skipped (${why})`);
-      continue;
+  // Plugins are fuzzed `jobs` at a time, each in worlds of its own; results keep the registry's order.
+  const results: PluginFuzzResult[] = new Array(targets.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const index = next++;
+      results[index] = await fuzzTarget(run, suite, targets[index]!, options, progress);
     }
-    const started = performance.now();
-    let world: World | undefined;
-    let worldCases = 0;
-    try {
-      for (let index = 0; index < options.cases; index++) {
-        if (!world || worldCases >= options.batch) {
-          await world?.destroy();
-          world = await World.create(run, suite, run.nextWorldIndex(), target.kind);
-          worldCases = 0;
-        }
-        worldCases++;
-        const record = await runCase(run, world, target, index, options);
-        tally(result, record);
-        if (record.residue.length > 0 || record.worldChanged) {
-          // Leftovers of this case must not count against the next: start over in a new world.
-          await world.destroy();
-          world = undefined;
-        } else {
-          world.releaseContainers();
-        }
-      }
-    } finally {
-      await world?.destroy();
-    }
-    const seconds = ((performance.now() - started) / 1000).toFixed(0);
-    progress(
-      `fuzz ${suite.id} ${target.plugin}: ${result.cases} cases, ${result.invocations} invocations: ${result.ok} ok, ${result.error} errors, ` +
-        `${result.crash} crashes, ${result.hang} hangs, ${result.residue} residue (${seconds} s)`,
-    );
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, targets.length)) }, worker));
   return results;
+}
+
+async function fuzzTarget(run: TortureRun, suite: Suite, target: TortureTarget, options: FuzzOptions, progress: (line: string) => void): Promise<PluginFuzzResult> {
+  const result: PluginFuzzResult = { plugin: target.plugin, cases: 0, invocations: 0, ok: 0, error: 0, crash: 0, hang: 0, residue: 0, codes: {}, findings: [] };
+  const why = existsSync(join(suite.bin, target.plugin)) ? target.unavailable?.() : `not in ${suite.bin}`;
+  if (why) {
+    result.skipped = why;
+    progress(`fuzz ${suite.id} ${target.plugin}: skipped (${why})`);
+    return result;
+  }
+  const started = performance.now();
+  let world: World | undefined;
+  let worldCases = 0;
+  try {
+    for (let index = 0; index < options.cases; index++) {
+      if (!world || worldCases >= options.batch) {
+        await world?.destroy();
+        world = await World.create(run, suite, run.nextWorldIndex(), target.kind);
+        worldCases = 0;
+      }
+      worldCases++;
+      const record = await runCase(run, world, target, index, options);
+      tally(result, record);
+      if (record.residue.length > 0 || record.worldChanged) {
+        // Leftovers of this case must not count against the next: start over in a new world.
+        await world.destroy();
+        world = undefined;
+      } else {
+        world.releaseContainers();
+      }
+    }
+  } finally {
+    await world?.destroy();
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  progress(
+    `fuzz ${suite.id} ${target.plugin}: ${result.cases} cases, ${result.invocations} invocations: ${result.ok} ok, ${result.error} errors, ` +
+      `${result.crash} crashes, ${result.hang} hangs, ${result.residue} residue (${seconds} s)`,
+  );
+  return result;
 }
 
 interface RunRecord extends CaseRecord {
@@ -119,9 +131,9 @@ async function runCase(run: TortureRun, world: World, target: TortureTarget, ind
   if (command === "GC") {
     seed["cni.dev/valid-attachments"] = world.base ? [{ containerID: world.base.containerId, ifname: world.base.ifname }] : [];
   }
-  const containerId = `tt${run.tag}${world.suite.id.charAt(0)}${index.toString(36)}`;
+  const containerId = `${world.token}x${index.toString(36)}`;
   const netns = target.kind === "main" ? world.newContainer() : world.sharedContainer!;
-  const request = mutateRequest(random, seed, world.env(command, containerId, netns, "eth0"), command, run.odd);
+  const request = mutateRequest(random, seed, world.env(command, containerId, netns, "eth0"), command, world.odd);
   const record: RunRecord = { plugin: target.plugin, index, mutations: request.mutations, invocations: [], residue: [], worldChanged: false };
 
   const first = await invoke(world, target.plugin, request.env.CNI_COMMAND ?? "(unset)", request.env, request.stdin, options.timeoutMs);
@@ -131,7 +143,7 @@ async function runCase(run: TortureRun, world: World, target: TortureTarget, ind
     record.invocations.push(del.record);
   }
 
-  const after = world.snapshot();
+  const after = await world.snapshot();
   const difference = compareSnapshots(world.baseline, after);
   if (!isEmpty(difference)) {
     record.residue = residueOf(difference, after, run.tag);

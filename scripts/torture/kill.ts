@@ -83,7 +83,7 @@ async function primedWorld(run: TortureRun, suite: Suite): Promise<{ chain: Chai
     throw new Error(`kill phase: the undisturbed ADD/DEL of ${suite.id} failed: ${add.stderr || del.stderr}`);
   }
   chain.world.releaseContainers();
-  chain.world.baseline = chain.world.snapshot();
+  chain.world.baseline = await chain.world.snapshot();
   return { chain, addMs };
 }
 
@@ -136,7 +136,7 @@ async function killTry(run: TortureRun, chain: ChainWorld, index: number, seed: 
 async function settledResidue(run: TortureRun, chain: ChainWorld): Promise<string[]> {
   let residue: string[] = [];
   for (let attempt = 0; attempt < 20; attempt++) {
-    const after = chain.world.snapshot();
+    const after = await chain.world.snapshot();
     residue = residueOf(compareSnapshots(chain.world.baseline, after), after, run.tag);
     if (residue.length === 0) return residue;
     await sleep(100);

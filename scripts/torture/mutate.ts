@@ -11,7 +11,7 @@ import type { Random } from "./random.ts";
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonPath = (string | number)[];
 
-/** Paths on this machine a hostile configuration could name, all inside the run's own directories. */
+/** Paths on this machine a hostile configuration could name, all inside the world's own directories. */
 export interface OddPaths {
   fifo: string;
   /** A sparse file larger than any file a plugin should read. */
@@ -20,8 +20,10 @@ export interface OddPaths {
   emptyFile: string;
   directory: string;
   missing: string;
-  /** A relative path that climbs out of a data directory but stays in the run's directory. */
+  /** A relative path that climbs out of a data directory but stays in the world's directory. */
   escape: string;
+  /** A valid container ID of 1,000 bytes and more, carrying the world's token so its files are found. */
+  longContainerId: string;
 }
 
 export interface Mutated {
@@ -260,7 +262,7 @@ function oddEnvValues(variable: string, paths: OddPaths, env: Record<string, str
     case "CNI_COMMAND":
       return ["", "add", "ADD ", "FOO", "VERSION", "GC", "STATUS", "CHECK", "DEL", "ADD\n"];
     case "CNI_CONTAINERID":
-      return ["", " ", "-x", ".", "..", "a/b", "../../x", "x".repeat(1024), "é", "a b", "a;b", "\t", "x\ny"];
+      return ["", " ", "-x", ".", "..", "a/b", "../../x", paths.longContainerId, "é", "a b", "a;b", "\t", "x\ny"];
     case "CNI_NETNS":
       return ["", "/nonexistent/netns", "/dev/null", "/dev/zero", paths.fifo, paths.regularFile, paths.directory, "/proc/self/ns/net", "/proc/self/ns/mnt", "relative/netns", "/run/netns/"];
     case "CNI_IFNAME":

@@ -10,6 +10,8 @@ export interface TortureOptions {
   cases: number;
   /** Cases per world (host namespace) before a fresh one. */
   batch: number;
+  /** Plugins fuzzed at once. */
+  jobs: number;
   kills: number;
   soakCycles: number;
   parallel: number;
@@ -36,6 +38,7 @@ residue or leak of ours. Runs as root; everything happens in namespaces of its o
   --seed N          seed of every random choice (default 1): the same seed, the same cases
   --cases N         fuzzed cases per plugin (default 450; 7 plugins: ~3,000 cases, ~4,000 invocations)
   --batch N         cases per throwaway host namespace (default 40)
+  --jobs N          plugins fuzzed at once, each in namespaces of its own (default 2)
   --kills N         kill -9 tries in the podman chain (default 100)
   --soak N          ADD/DEL cycles of the soak (default 500)
   --parallel N      attachments added and deleted at once (default 64)
@@ -57,6 +60,7 @@ export function parseOptions(argv: readonly string[]): TortureOptions | "help" {
     seed: 1,
     cases: 450,
     batch: 40,
+    jobs: 2,
     kills: 100,
     soakCycles: 500,
     parallel: 64,
@@ -94,6 +98,9 @@ export function parseOptions(argv: readonly string[]): TortureOptions | "help" {
         break;
       case "--batch":
         options.batch = count(1);
+        break;
+      case "--jobs":
+        options.jobs = count(1);
         break;
       case "--kills":
         options.kills = count();

@@ -30,7 +30,7 @@ export async function parallelPhase(run: TortureRun, suite: Suite, count: number
     const warmup = { containerId: run.uniqueName("q"), netns: chain.world.newContainer(), ifname: "eth0", capabilityArgs: capabilityArgs(chain.world.context.hostPort) };
     const add = await addChain(chain, warmup, timeoutMs);
     await delChain(chain, warmup, add.result, timeoutMs);
-    chain.world.baseline = chain.world.snapshot();
+    chain.world.baseline = await chain.world.snapshot();
     const namespaces = Array.from({ length: count }, () => chain.world.newContainer());
     for (let round = 0; round < rounds; round++) {
       const attachments = namespaces.map((netns, index) => ({
@@ -48,7 +48,7 @@ export async function parallelPhase(run: TortureRun, suite: Suite, count: number
       result.duplicates.push(...[...owners].filter(([, holders]) => holders > 1).map(([address, holders]) => `round ${round}: ${address} given to ${holders} containers`));
       const deleted = await Promise.all(attachments.map((attachment, index) => delChain(chain, attachment, added[index]!.result, timeoutMs)));
       result.delFailures.push(...deleted.flatMap((outcome, index) => (outcome.failure ? [`round ${round} container ${index}: ${outcome.failure}`] : [])));
-      const after = chain.world.snapshot();
+      const after = await chain.world.snapshot();
       const difference = compareSnapshots(chain.world.baseline, after);
       result.residue.push(...residueOf(difference, after, run.tag).map((item) => `round ${round}: ${item}`));
       result.rounds++;

@@ -49,7 +49,7 @@ export async function runTorture(options: TortureOptions): Promise<TortureResult
     for (const suite of suites) {
       const suiteResults: SuiteResults = { bin: suite.bin };
       results.suites[suite.id] = suiteResults;
-      const fuzzOptions = { seed: options.seed, cases: options.cases, batch: options.batch, timeoutMs: options.timeoutMs };
+      const fuzzOptions = { seed: options.seed, cases: options.cases, batch: options.batch, timeoutMs: options.timeoutMs, jobs: options.jobs };
       if (options.phases.includes("fuzz")) suiteResults.fuzz = await fuzzSuite(run, suite, targets, fuzzOptions, progress);
       if (options.phases.includes("kill")) suiteResults.kill = await killPhase(run, suite, options.kills, options.seed, progress);
       if (options.phases.includes("soak")) suiteResults.soak = await soakPhase(run, suite, options.soakCycles, 60_000, progress);

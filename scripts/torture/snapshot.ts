@@ -10,7 +10,6 @@
  * handles, per-interface sysctl directories other than all/default (they go with their
  * interface), iptables-nft's own tables in the nft listing (iptables-save shows them).
  */
-import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -21,17 +20,13 @@ export interface SnapshotScope {
   netns: string;
   /** Directories whose files are part of the host state (data dirs of the batch). */
   dirs: readonly string[];
-  /** Shared system directories (/run/cni/tuning, /var/lib/cni/networks) whose entries holding the tag are this run's. */
-  taggedDirs: readonly { dir: string; tag: string }[];
+  /** Shared system directories (/run/cni/tuning, /var/lib/cni/networks) and what the names of the batch's own entries hold. */
+  taggedDirs: readonly { dir: string; markers: readonly string[] }[];
 }
 
 const SCRIPT = `
-echo @@links; ip -j -d link show
-echo @@addrs; ip -j addr show
-echo @@routes4; ip -j -4 route show table all
-echo @@routes6; ip -j -6 route show table all
-echo @@rules4; ip -j -4 rule show
-echo @@rules6; ip -j -6 rule show
+echo @@ip4; printf 'link show\naddr show\nroute show table all\nrule show\n' | ip -j -d -batch -
+echo @@ip6; printf 'route show table all\nrule show\n' | ip -6 -j -d -batch -
 echo @@qdiscs; tc -j qdisc show
 echo @@ipt4; iptables-save 2>/dev/null
 echo @@ipt6; ip6tables-save 2>/dev/null
@@ -40,12 +35,15 @@ echo @@sysctl; grep -rs . /proc/sys/net 2>/dev/null
 echo @@end
 `;
 
-export function takeSnapshot(scope: SnapshotScope): Snapshot {
-  const out = spawnSync("ip", ["netns", "exec", scope.netns, "sh", "-c", SCRIPT], { encoding: "utf8", maxBuffer: 64 << 20 });
-  if (out.status !== 0 || !out.stdout.includes("@@end")) {
-    throw new Error(`snapshot of ${scope.netns} failed: ${out.stderr || out.error?.message}`);
-  }
-  const sections = splitSections(out.stdout);
+export async function takeSnapshot(scope: SnapshotScope): Promise<Snapshot> {
+  const proc = Bun.spawn(["ip", "netns", "exec", scope.netns, "sh", "-c", SCRIPT], { stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, status] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (status !== 0 || !stdout.includes("@@end")) throw new Error(`snapshot of ${scope.netns} failed: ${stderr}`);
+  const sections = splitSections(stdout);
+  // `ip -batch` prints one JSON array per command, a line each.
+  const ip4 = (sections.ip4 ?? "").split("\n");
+  const ip6 = (sections.ip6 ?? "").split("\n");
+  Object.assign(sections, { links: ip4[0], addrs: ip4[1], routes4: ip4[2], rules4: ip4[3], routes6: ip6[0], rules6: ip6[1] });
   const snapshot: Snapshot = new Map();
   const put = (key: string, value = "") => {
     let unique = key;
@@ -96,9 +94,9 @@ export function takeSnapshot(scope: SnapshotScope): Snapshot {
     put(`sysctl ${path}`, line.slice(colon + 1));
   }
   for (const dir of scope.dirs) for (const file of walk(dir)) put(`file ${file}`);
-  for (const { dir, tag } of scope.taggedDirs) {
+  for (const { dir, markers } of scope.taggedDirs) {
     for (const entry of listEntries(dir)) {
-      if (!entry.name.includes(tag)) continue;
+      if (!markers.some((marker) => entry.name.includes(marker))) continue;
       const path = join(dir, entry.name);
       for (const file of entry.isDirectory() ? walk(path) : [path]) put(`file ${file}`);
     }

@@ -37,7 +37,7 @@ export async function soakPhase(run: TortureRun, suite: Suite, cycles: number, t
   try {
     const netns = chain.world.newContainer();
     await cycle(run, chain, netns, timeoutMs);
-    chain.world.baseline = chain.world.snapshot();
+    chain.world.baseline = await chain.world.snapshot();
     const start = hostProcesses(chain.world.host);
     result.processes.start = start.processes;
     result.fds.start = start.fds;
@@ -50,7 +50,7 @@ export async function soakPhase(run: TortureRun, suite: Suite, cycles: number, t
       if (outcome.failure) result.failures.push(`cycle ${index}: ${outcome.failure}`);
       if (result.failures.length >= 10) break;
     }
-    const after = chain.world.snapshot();
+    const after = await chain.world.snapshot();
     const difference = compareSnapshots(chain.world.baseline, after);
     result.changed = isEmpty(difference) ? [] : [...residueOf(difference, after, run.tag), ...difference.removed.map((item) => `removed: ${item}`)];
     const end = hostProcesses(chain.world.host);

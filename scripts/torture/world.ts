@@ -33,7 +33,6 @@ export const BASE_ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/b
 export class TortureRun {
   readonly tag = randomBytes(3).toString("hex");
   readonly root: string;
-  readonly odd: OddPaths;
   private readonly namespaces = new Set<string>();
   private counter = 0;
   private worlds = 0;
@@ -41,7 +40,6 @@ export class TortureRun {
   constructor() {
     this.root = join("/tmp", `tt-torture-${this.tag}`);
     mkdirSync(this.root, { recursive: true });
-    this.odd = makeOddPaths(join(this.root, "odd"), this.tag);
   }
 
   /** A name unique to this run, usable as an interface or namespace name (at most 15 bytes). */
@@ -90,8 +88,8 @@ export class TortureRun {
   }
 }
 
-/** Files a hostile configuration may point at, made once per run; the big one is sparse. */
-function makeOddPaths(dir: string, tag: string): OddPaths {
+/** Files a hostile configuration may point at, made per world; the big one is sparse. */
+function makeOddPaths(dir: string, token: string): OddPaths {
   mkdirSync(join(dir, "directory"), { recursive: true });
   const fifo = join(dir, "fifo");
   execFileSync("mkfifo", [fifo]);
@@ -108,7 +106,8 @@ function makeOddPaths(dir: string, tag: string): OddPaths {
     emptyFile: join(dir, "empty"),
     directory: join(dir, "directory"),
     missing: join(dir, "missing", "file"),
-    escape: `../tt${tag}-escape`,
+    escape: `../${token}-escape`,
+    longContainerId: `${token}x${"x".repeat(1000)}`,
   };
 }
 
@@ -121,10 +120,20 @@ export interface BaseAttachment {
   prevResult: Record<string, unknown>;
 }
 
-/** One batch's world: its host namespace, data directory, container namespaces and snapshot scope. */
+/**
+ * One batch's world: its host namespace, data directory, container namespaces and snapshot
+ * scope. Worlds of plugins fuzzed at once share the machine's system directories, so all that a
+ * world's cases may put there carries its token: network name `<token>-net`, container IDs
+ * `<token>x<n>`; a world's snapshot sees only its own.
+ */
 export class World {
   readonly host: string;
   readonly dir: string;
+  /** tt<tag><suite letter><index>: unique in the run. */
+  readonly token: string;
+  readonly odd: OddPaths;
+  /** Where plugins run: relative paths a configuration names land in the world's directory. */
+  private readonly cwd: string;
   readonly context: SeedContext;
   /** The container namespace ipam and meta cases use (meta: the base attachment's). */
   sharedContainer: string | undefined;
@@ -139,13 +148,17 @@ export class World {
   ) {
     this.host = run.createNamespace("h");
     this.dir = join(run.root, `world${index}-${suite.id}`);
+    this.token = `tt${run.tag}${suite.id.charAt(0)}${index.toString(36)}`;
+    this.cwd = join(this.dir, "cwd");
+    mkdirSync(this.cwd, { recursive: true });
+    this.odd = makeOddPaths(join(this.dir, "odd"), this.token);
     const dataDir = join(this.dir, "data");
     mkdirSync(dataDir, { recursive: true });
     const resolvConf = join(this.dir, "resolv.conf");
     writeFileSync(resolvConf, "nameserver 192.0.2.1\nsearch example.com\noptions ndots:2\n");
     const third = index % 250;
     this.context = {
-      network: `tt-${run.tag}-${suite.id.charAt(0)}${index}`,
+      network: `${this.token}-net`,
       bridge: run.uniqueName("b"),
       subnet4: `10.77.${third}.0/24`,
       gateway4: `10.77.${third}.1`,
@@ -163,7 +176,7 @@ export class World {
     try {
       if (kind !== "main") world.sharedContainer = world.newContainer();
       if (kind === "meta") await world.attachBase();
-      world.baseline = world.snapshot();
+      world.baseline = await world.snapshot();
       return world;
     } catch (error) {
       await world.destroy();
@@ -172,10 +185,11 @@ export class World {
   }
 
   get scope(): SnapshotScope {
-    return { netns: this.host, dirs: [this.run.root], taggedDirs: SYSTEM_DATA_DIRS.map((dir) => ({ dir, tag: this.run.tag })) };
+    const markers = [`${this.token}x`, `${this.token}-`];
+    return { netns: this.host, dirs: [this.dir], taggedDirs: SYSTEM_DATA_DIRS.map((dir) => ({ dir, markers })) };
   }
 
-  snapshot(): Snapshot {
+  snapshot(): Promise<Snapshot> {
     return takeSnapshot(this.scope);
   }
 
@@ -193,7 +207,7 @@ export class World {
 
   /** Runs one plugin of the suite in this world's host namespace. */
   call(plugin: string, env: Record<string, string>, stdin: Buffer, timeoutMs: number) {
-    return runProcess({ argv: inNamespace(this.host, [join(this.suite.bin, plugin)]), env, stdin, cwd: this.dir, timeoutMs });
+    return runProcess({ argv: inNamespace(this.host, [join(this.suite.bin, plugin)]), env, stdin, cwd: this.cwd, timeoutMs });
   }
 
   private async attachBase(): Promise<void> {
