@@ -19,7 +19,7 @@ import {
 import type { Result } from "../../lib/types/index.ts";
 import { readAllowlist, requireAllowed } from "./allowlist.ts";
 import { parseTuningConfig, resolveTuningSettings, tuningConfigSchema, type LinkSettings, type TuningNetConf, type TuningSettings } from "./config.ts";
-import { applyLinkSettings, checkLinkSettings, restoreLinkSettings, snapshot } from "./link-settings.ts";
+import { applyLinkSettings, checkLinkSettings, restoreLinkSettings, snapshot, type RestoreFailure } from "./link-settings.ts";
 import { collectSavedStates, prepareDataDir, readSavedState, removeSavedState, savedStatePath, writeSavedState, type SavedState } from "./saved-state.ts";
 import { applySysctls, checkSysctls } from "./sysctls.ts";
 
@@ -59,9 +59,14 @@ export default definePlugin<TuningNetConf>({
     }
     const failures = restoreInNamespace(request, saved.state);
     if (failures.length > 0) {
-      // Failing DEL would stop the runtime from deleting the rest of the chain; GC removes the file.
-      log(`tuning: ${request.ifname} in ${request.netns}: ${failures.join("; ")}; keeping ${path}`);
-      return;
+      const described = failures.map((failure) => failure.message).join("; ");
+      // Failing DEL would stop the runtime from deleting the rest of the chain. A failure that a
+      // later DEL might overcome keeps the file (GC removes it); values the kernel refuses never will.
+      if (failures.some((failure) => !failure.refused)) {
+        log(`tuning: ${request.ifname} in ${request.netns}: ${described}; keeping ${path}`);
+        return;
+      }
+      log(`tuning: ${request.ifname} in ${request.netns}: ${described}; the kernel refuses these values, so they stay as they are`);
     }
     removeSavedState(path);
   },
@@ -135,7 +140,7 @@ function tuneLink(request: TuningRequest, container: Rtnetlink, settings: LinkSe
   writeSavedState(path, saved);
   rollback.add(`${request.ifname}'s settings`, () => {
     const failures = restoreLinkSettings(container, link, saved);
-    if (failures.length > 0) throw new Error(failures.join("; "));
+    if (failures.length > 0) throw new Error(failures.map((failure) => failure.message).join("; "));
     removeSavedState(path);
   });
   applyLinkSettings(container, link, settings);
@@ -158,7 +163,7 @@ function withTunedInterface(prevResult: Result, request: TuningRequest, settings
 }
 
 /** DEL: nothing to restore when the namespace or the interface is gone; returns restore failures. */
-function restoreInNamespace(request: TuningRequest, saved: SavedState): string[] {
+function restoreInNamespace(request: TuningRequest, saved: SavedState): RestoreFailure[] {
   if (!request.netns) return [];
   let netns: NetNS;
   try {

@@ -56,9 +56,19 @@ export function applyLinkSettings(nl: Rtnetlink, link: Link, settings: LinkSetti
   }
 }
 
-/** Puts saved values back, each on its own so one failure does not stop the rest; returns the failures. */
-export function restoreLinkSettings(nl: Rtnetlink, link: Link, saved: SavedState): string[] {
-  const failures: string[] = [];
+/** A setting that could not be put back; `refused` when the kernel refuses the value itself, so trying again cannot help. */
+export interface RestoreFailure {
+  message: string;
+  refused: boolean;
+}
+
+/**
+ * Puts saved values back, each on its own so one failure does not stop the rest; returns the
+ * failures. A value the kernel refuses is one no later DEL could restore either (the all-zero
+ * MAC of loopback, which tuning could change but not set back).
+ */
+export function restoreLinkSettings(nl: Rtnetlink, link: Link, saved: SavedState): RestoreFailure[] {
+  const failures: RestoreFailure[] = [];
   for (const setting of RESTORE_ORDER) {
     const value = saved[setting];
     // As in the reference, an empty MAC and a zero MTU mean "not saved".
@@ -66,7 +76,8 @@ export function restoreLinkSettings(nl: Rtnetlink, link: Link, saved: SavedState
     try {
       nl.setLink(link.index, change(setting, value));
     } catch (error) {
-      failures.push(`restore ${SETTINGS[setting].words}: ${(error as Error).message}`);
+      const refused = error instanceof NetlinkError && REFUSED_VALUE.includes(error.errno);
+      failures.push({ message: `restore ${SETTINGS[setting].words}: ${(error as Error).message}`, refused });
     }
   }
   return failures;
