@@ -6,6 +6,7 @@
 import { writeSync } from "node:fs";
 import { basename } from "node:path";
 import { pluginLoaders, type PluginName } from "../plugins/index.ts";
+import type { PluginDefinition } from "./skel/index.ts";
 
 const MULTICALL_NAME = "cni";
 
@@ -23,13 +24,22 @@ async function main(): Promise<number> {
     name = args[0]!;
     args = args.slice(1);
   }
+  if (name === "dhcp" && args[0] === "daemon") {
+    const { runDhcpDaemon } = await import("./dhcp/index.ts");
+    return runDhcpDaemon(args.slice(1));
+  }
   if (name === "cnitool") {
-    const { runCnitool } = await import("./runtime/cli.ts");
+    const { runCnitool } = await import("./runtime/index.ts");
     return runCnitool(args);
+  }
+  if (name === "install") {
+    const { runInstall } = await import("./install/index.ts");
+    const executable = typeof CNI_TS_VERSION_REPLIES === "undefined" ? undefined : process.execPath;
+    return runInstall(args, { pluginNames: Object.keys(pluginLoaders), executable });
   }
   if (!isPluginName(name)) {
     process.stderr.write(
-      `${name}: not a plugin of this suite; run as one of: ${Object.keys(pluginLoaders).join(", ")}, cnitool\n`,
+      `${name}: not a plugin of this suite; run as one of: ${Object.keys(pluginLoaders).join(", ")}, cnitool, install\n`,
     );
     return 1;
   }
@@ -39,9 +49,15 @@ async function main(): Promise<number> {
     return 0;
   }
   // Before any plugin module builds a schema; loaded only here, as VERSION needs no zod (~1 ms).
-  (await import("./skel/zod-settings.ts")).configureZodForOneShotParsing();
-  const [{ default: plugin }, { runPlugin }] = await Promise.all([pluginLoaders[name](), import("./skel/dispatch.ts")]);
-  return runPlugin(plugin);
+  (await import("./core/index.ts")).configureZodForOneShotParsing();
+  const [{ default: plugin }, { processIO, runPlugin }] = await Promise.all([pluginLoaders[name](), import("./skel/index.ts")]);
+  // Our own plugins (host-local above all) run inside this process when CNI_PATH leads back here.
+  return runPlugin(plugin, processIO, loadOwnPlugin);
+}
+
+async function loadOwnPlugin(type: string): Promise<PluginDefinition | undefined> {
+  if (!isPluginName(type)) return undefined;
+  return (await pluginLoaders[type]()).default as PluginDefinition;
 }
 
 function isPluginName(name: string): name is PluginName {

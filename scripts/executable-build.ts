@@ -49,7 +49,7 @@ export async function executableBuildConfig(build: ExecutableBuild): Promise<Bui
 /** What each plugin prints for VERSION, as the dispatcher prints it. */
 async function versionReplies(): Promise<Record<string, string>> {
   const { pluginLoaders } = await import("../plugins/index.ts");
-  const { runPlugin } = await import("../lib/skel/dispatch.ts");
+  const { runPlugin } = await import("../lib/skel/index.ts");
   const replies: Record<string, string> = {};
   for (const [name, load] of Object.entries(pluginLoaders)) {
     let stdout = "";

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the built plugins where runtimes look for them: one copy of the executable, and a hard
-# link to it for every plugin name (and cnitool). Existing files of those names are replaced, so
-# this is the drop-in switch from the reference plugins; other files in the directory are left alone.
+# link to it for every plugin name (and cnitool), with `cni install --no-conflist`. Existing files
+# of those names are replaced, so this is the drop-in switch from the reference plugins; other
+# files in the directory are left alone.
 # Usage: scripts/install.sh [--dest /opt/cni/bin] [--dist dist]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,18 +19,11 @@ if [ ! -x "$dist/cni" ]; then
   echo "install: $dist/cni not found: run npm run build first" >&2
   exit 1
 fi
-mkdir -p "$dest"
-names=$(ls "$dist/bin")
-first=""
-for name in $names; do
-  if [ -z "$first" ]; then
-    # Copy to a temporary name and rename, so a runtime never executes a half-written file.
-    install -m 0755 "$dist/cni" "$dest/.$name.new"
-    mv -f "$dest/.$name.new" "$dest/$name"
-    first=$name
-  else
-    ln -f "$dest/$first" "$dest/.$name.new"
-    mv -f "$dest/.$name.new" "$dest/$name"
-  fi
-done
-echo "installed $(echo $names | wc -w) plugins into $dest: $(echo $names)"
+# The plugins, by the installer every node uses (lib/install): atomic, and names that already
+# hold this build are left alone.
+"$dist/cni" install --no-conflist --bin-dir "$dest"
+# cnitool is no plugin (runtimes never run it), but users expect it beside them.
+if [ ! "$dest/cnitool" -ef "$dest/bridge" ]; then
+  ln -f "$dest/bridge" "$dest/.cnitool.new"
+  mv -f "$dest/.cnitool.new" "$dest/cnitool"
+fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release tarball, laid out like upstream's cni-plugins-linux-<arch>-<version>.tgz:
 # one file per plugin name (hard links to one executable, so the archive holds it once), plus
-# README.md. Output: $CNI_DIST/release/cni-ts-linux-<arch>-v<version>.tgz (CNI_DIST defaults to dist).
+# README.md and the dhcp daemon's systemd units (systemd/cni-dhcp.service and .socket). Output: $CNI_DIST/release/cni-ts-linux-<arch>-v<version>.tgz (CNI_DIST defaults to dist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dist=${CNI_DIST:-dist}
@@ -19,6 +19,8 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 cp -a "$dist/bin/." "$stage/"
 cp README.md "$stage/"
+mkdir -p "$stage/systemd"
+cp packaging/systemd/cni-dhcp.service packaging/systemd/cni-dhcp.socket "$stage/systemd/"
 mkdir -p "$dist/release"
 tar -C "$stage" --owner=0 --group=0 -czf "$out" .
 echo "$out ($(du -h "$out" | cut -f1)): $(tar -tzf "$out" | grep -v '/$' | sed 's#^\./##' | tr '\n' ' ')"

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs everything the build, the demo and the tests need on a fresh Debian machine:
 # the Debian packages (network tools, the reference plugins, Go for the libcni interop test,
-# podman, runc and containerd for the end-to-end tests, strace for the benchmark's profile) and
-# the npm packages. Safe to run again: it installs only what is missing.
+# podman, runc and containerd for the end-to-end tests and the installer image, strace for the
+# benchmark's profile, openssl for the installer tests' CA, User-Mode Linux and kmod for the
+# tests that need kernel features the host may lack) and the npm packages. Safe to run again:
+# it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   iproute2 iptables nftables conntrack iperf3 iputils-ping curl busybox-static dnsmasq-base
   containernetworking-plugins golang-go golang-github-appc-cni-dev firewalld dbus systemd
-  podman runc containerd strace
+  podman runc containerd strace openssl user-mode-linux kmod
 )
 
 missing=()

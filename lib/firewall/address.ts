@@ -1,5 +1,5 @@
 import { AddressParseError, Cidr, type IPFamily } from "../ip/index.ts";
-import { invalidConfig } from "../skel/errors.ts";
+import { invalidConfig } from "../core/index.ts";
 
 /**
  * A container address as the firewall rules need it. Every part is printed as Go's net package

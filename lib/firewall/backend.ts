@@ -1,3 +1,4 @@
+import { compareVersionNumbers } from "../core/index.ts";
 import type { ToolExecutor, ToolOutput } from "./exec.ts";
 import { IPTABLES_TOOLS } from "./iptables/family.ts";
 
@@ -73,16 +74,8 @@ export function toolProbes(executor: ToolExecutor): BackendProbes {
     nftablesUsable() {
       const version = executor.run("nft", ["--version"]);
       const match = /v(\d+)\.(\d+)\.(\d+)/.exec(version.stdout);
-      if (version.status !== 0 || !match || compareVersions(match.slice(1).map(Number), OLDEST_NFT) < 0) return false;
+      if (version.status !== 0 || !match || compareVersionNumbers(match.slice(1).map(Number), OLDEST_NFT) < 0) return false;
       return executor.run("nft", ["--check", "-f", "-"], "add table inet cni_supports_nftables_test\n").status === 0;
     },
   };
-}
-
-function compareVersions(a: number[], b: number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const difference = (a[i] ?? 0) - (b[i] ?? 0);
-    if (difference !== 0) return difference;
-  }
-  return 0;
 }

@@ -1,4 +1,4 @@
-import { CniError, ErrorCode } from "../skel/errors.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 
 /** CHECK's verdict when rules are missing: code 104 listing each missing piece. */
 export function checkFailed(missing: readonly string[]): CniError {

@@ -1,6 +1,6 @@
 import { closeSync } from "node:fs";
-import { CniError, ErrorCode } from "../skel/errors.ts";
-import { LockTimeout, lockFile } from "../sys/lock.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
+import { LockTimeout, lockFile } from "../sys/index.ts";
 
 /** How many times a commit is planned again after another process changed the rules under it. */
 const COMMIT_ATTEMPTS = 5;

@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { delimiter } from "node:path";
-import { firstExecutable } from "../invoke/find.ts";
-import { CniError, ErrorCode } from "../skel/errors.ts";
+import { CniError, ErrorCode, isExecutable, searchPath } from "../core/index.ts";
 
 /** What one run of a firewall tool produced. */
 export interface ToolOutput {
@@ -65,7 +64,7 @@ export function commandExecutor(prefix: readonly string[] = []): ToolExecutor {
 
 function findTool(tool: string): string {
   const dirs = [...(process.env.PATH ?? "").split(delimiter).filter((dir) => dir !== ""), ...SBIN_DIRS];
-  return firstExecutable(tool, dirs) ?? tool; // a missing tool: let the spawn report it
+  return searchPath(tool, dirs, isExecutable) ?? tool; // a missing tool: let the spawn report it
 }
 
 /** Runs a tool that only reads; returns its stdout or throws code 101 with its stderr. */

@@ -1,4 +1,4 @@
-import { CniError, ErrorCode, toCniError } from "../skel/errors.ts";
+import { ErrorCode, Failures, toCniError } from "../core/index.ts";
 import { chooseBackendForTable, FIREWALL_BACKENDS, toolProbes, type FirewallBackendName } from "./backend.ts";
 import { commandExecutor, type ToolExecutor } from "./exec.ts";
 import { iptablesMasquerade } from "./masquerade/iptables.ts";
@@ -56,18 +56,15 @@ export function onEveryBackend(what: string, options: FirewallOptions, work: (fi
     iptables: probes.iptablesUsable,
     nftables: probes.nftablesUsable,
   };
-  const failures: CniError[] = [];
+  const failures = new Failures();
   for (const backend of FIREWALL_BACKENDS) {
     try {
       work(openFirewall(backend, executor));
     } catch (error) {
-      if (usable[backend]()) failures.push(toCniError(error).withContext(backend));
+      if (usable[backend]()) failures.add(error, backend);
     }
   }
-  if (failures.length === 1) throw failures[0]!.withContext(what);
-  if (failures.length > 1) {
-    throw new CniError(ErrorCode.FirewallFailed, `${what}: ${failures.map((failure) => failure.message).join("; ")}`);
-  }
+  failures.throwIfAny(what, ErrorCode.FirewallFailed);
 }
 
 /** Runs `work`, putting `context` in front of the message of whatever it throws. */

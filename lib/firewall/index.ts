@@ -20,4 +20,6 @@ export {
   type ForwardAccessOptions,
 } from "./forward/index.ts";
 export { FORWARD_BACKENDS } from "./forward/types.ts";
+export { DEFAULT_FIREWALLD_ZONE } from "./forward/firewalld.ts";
+export { DEFAULT_ADMIN_CHAIN, FORWARD_CHAIN } from "./forward/iptables.ts";
 export type { BridgeIsolation, ForwardAccessFeature, ForwardAccessRequest, ForwardAttachment, ForwardBackendName, IsolationPolicy } from "./forward/types.ts";

@@ -3,28 +3,11 @@
  * formats byte for byte, so operators recognise the rules and either implementation can find
  * (and clean up) what the other made.
  */
+import { hashWithPrefix } from "../core/index.ts";
 
 /** iptables refuses chain names longer than 28 characters. */
 const CHAIN_NAME_LENGTH = 28;
 const CHAIN_PREFIX = "CNI-";
-const SHA512_HEX_LENGTH = 128;
-
-/** `prefix` followed by the hex SHA-512 of `text`, cut to exactly `length` characters. */
-export function hashWithPrefix(length: number, prefix: string, text: string): string {
-  if (prefix.length >= length || length > SHA512_HEX_LENGTH) {
-    throw new RangeError(`hashWithPrefix: cannot fit prefix "${prefix}" and a hash into ${length} characters`);
-  }
-  return (prefix + sha512Hex(text)).slice(0, length);
-}
-
-/**
- * Bun's native hasher in the executable: loading node:crypto would cost every plugin process
- * that names a chain ~2 ms (it pulls in Node's stream modules). Node (tests) has no Bun global.
- */
-function sha512Hex(text: string): string {
-  if (process.versions.bun) return new Bun.CryptoHasher("sha512").update(text).digest("hex");
-  return process.getBuiltinModule("node:crypto").createHash("sha512").update(text).digest("hex");
-}
 
 /**
  * The per-container iptables chain: "CNI-" + prefix + hash of network name and container ID,

@@ -1,4 +1,4 @@
-import { struct } from "../netlink/struct.ts";
+import { struct } from "../netlink/index.ts";
 
 /**
  * nfnetlink, netfilter's netlink protocol, as conntrack (ctnetlink) and nf_tables speak it.

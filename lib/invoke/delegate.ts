@@ -1,76 +1,73 @@
-import { spawnSync } from "node:child_process";
-import { CniError, ErrorCode } from "../skel/errors.ts";
-import { decodeResult } from "../types/convert.ts";
-import type { Result } from "../types/result.ts";
-import { findInPath } from "./find.ts";
-import { ownPluginAt, runInProcess } from "./in-process.ts";
-
-/** The attachment a delegated call acts for: the parent plugin's own CNI_* parameters. */
-export interface DelegateTarget {
-  containerId?: string;
-  netns?: string;
-  ifname?: string;
-  /** CNI_ARGS exactly as the parent received it. */
-  args?: string;
-  path: readonly string[];
-}
-
-type DelegateCommand = "ADD" | "DEL" | "CHECK" | "STATUS" | "GC";
+import { CniError, ErrorCode } from "../core/index.ts";
+import type { AttachmentRequest, NetworkRequest } from "../skel/index.ts";
+import { decodeResult, type Result } from "../types/index.ts";
+import { PluginError, PluginExecError, PluginNotFoundError, type PluginCommand } from "./errors.ts";
+import { processExecutor } from "./exec.ts";
+import { inProcessExecutor } from "./in-process.ts";
 
 /**
- * Runs a delegated plugin (usually IPAM) as libcni's invoke package does: the parent's
- * environment with the CNI_* variables of the call, the parent's configuration on stdin, stderr
- * passed through to ours, and an error object on stdout turned back into a CniError with its
- * code. When the plugin found is this very executable, it runs in this process instead
- * (in-process.ts), with the same environment, input and output.
+ * Delegation: a plugin running another plugin (its IPAM) as libcni's invoke package does. The
+ * delegate gets the parent's environment with the CNI_* variables of the parent's own request,
+ * the parent's configuration on stdin, and our stderr; an error object it prints comes back as a
+ * CniError with its code, so the parent's caller sees the delegate's own answer.
  */
-async function execDelegate(type: string, command: DelegateCommand, stdin: Buffer, target: DelegateTarget): Promise<string> {
-  const executable = findInPath(type, target.path);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CNI_COMMAND: command,
-    CNI_CONTAINERID: target.containerId ?? "",
-    CNI_NETNS: target.netns ?? "",
-    CNI_IFNAME: target.ifname ?? "",
-    CNI_ARGS: target.args ?? "",
-    CNI_PATH: target.path.join(":"),
-  };
-  const own = await ownPluginAt(type, executable);
-  if (own) {
-    const { status, stdout } = await runInProcess(own, env, stdin);
-    if (status !== 0) throw delegateFailure(type, command, stdout, status, null);
-    return stdout;
-  }
-  const child = spawnSync(executable, [], { env, input: stdin, stdio: ["pipe", "pipe", "inherit"], maxBuffer: 16 << 20 });
-  if (child.error) {
-    throw new CniError(ErrorCode.DelegateFailed, `run ${type} ${command}: ${child.error.message}`);
-  }
-  const stdout = child.stdout.toString("utf8");
-  if (child.status !== 0) throw delegateFailure(type, command, stdout, child.status, child.signal);
-  return stdout;
-}
 
-function delegateFailure(
-  type: string,
-  command: DelegateCommand,
-  stdout: string,
-  status: number | null,
-  signal: NodeJS.Signals | null,
-): CniError {
+/** What a delegation passes on from the parent's request. */
+export type DelegatingRequest =
+  | Pick<AttachmentRequest<unknown>, "containerId" | "netns" | "ifname" | "args" | "path" | "stdin" | "ownPlugins">
+  | Pick<NetworkRequest<unknown>, "path" | "stdin" | "ownPlugins">;
+
+/**
+ * Longer than any IPAM needs (a DHCP lease is acquired or given up on well within it), so only a
+ * hung delegate reaches it; a runtime's own time limit is usually shorter and also stops the
+ * delegate, which stays in the parent's process group.
+ */
+const DELEGATE_TIMEOUT_MS = 300_000;
+
+async function execDelegate(type: string, command: PluginCommand, request: DelegatingRequest): Promise<string> {
+  const attachment = "containerId" in request ? request : undefined;
+  // In the compiled executable, a delegate that is this very executable runs in this process.
+  const executor = request.ownPlugins ? inProcessExecutor(request.ownPlugins) : processExecutor;
   try {
-    const error = JSON.parse(stdout) as { code?: unknown; msg?: unknown; details?: unknown };
-    if (typeof error.code === "number" && typeof error.msg === "string") {
-      return new CniError(error.code, `${type} ${command}: ${error.msg}`, typeof error.details === "string" ? error.details : "");
-    }
-  } catch {
-    // not an error object: described below
+    return await executor.run({
+      invocation: { plugin: type, command, network: "" },
+      parameters: {
+        containerId: attachment?.containerId ?? "",
+        netns: attachment?.netns ?? "",
+        ifName: attachment?.ifname ?? "",
+        args: attachment?.args.text ?? "",
+        path: request.path,
+      },
+      stdin: request.stdin,
+      baseEnv: process.env,
+      timeoutMs: DELEGATE_TIMEOUT_MS,
+      stderr: "inherit",
+      ownProcessGroup: false,
+    });
+  } catch (error) {
+    throw delegateError(type, command, request.path, error);
   }
-  const how = signal ? `was killed by ${signal}` : `exited with status ${status}`;
-  return new CniError(ErrorCode.DelegateFailed, `${type} ${command} ${how}${stdout ? `: ${stdout.trim()}` : " without an error object"}`);
 }
 
-export async function delegateAdd(type: string, stdin: Buffer, target: DelegateTarget): Promise<Result> {
-  const stdout = await execDelegate(type, "ADD", stdin, target);
+/** The delegate's own error object as a CniError; a delegate that could not be run as code 102 (or 7/4 for a bad type or CNI_PATH). */
+function delegateError(type: string, command: PluginCommand, path: readonly string[], error: unknown): CniError {
+  if (error instanceof PluginError) return new CniError(error.code, `${type} ${command}: ${error.msg}`, error.details);
+  if (error instanceof PluginNotFoundError) {
+    switch (error.problem) {
+      case "not-a-name":
+        return new CniError(ErrorCode.InvalidConfig, `invalid config: type=${JSON.stringify(type)}: must be a plugin name, not a path`);
+      case "no-directories":
+        return new CniError(ErrorCode.InvalidEnvironment, `CNI_PATH: is empty, so plugin "${type}" cannot be found`);
+      case "not-found":
+        return new CniError(ErrorCode.DelegateFailed, `plugin "${type}" not found in CNI_PATH (${path.join(":")})`);
+    }
+  }
+  if (error instanceof PluginExecError) return new CniError(ErrorCode.DelegateFailed, `${type} ${command}: ${error.reason}`);
+  return new CniError(ErrorCode.DelegateFailed, `run ${type} ${command}: ${(error as Error).message}`);
+}
+
+export async function delegateAdd(type: string, request: DelegatingRequest): Promise<Result> {
+  const stdout = await execDelegate(type, "ADD", request);
   let raw: unknown;
   try {
     raw = JSON.parse(stdout);
@@ -80,18 +77,18 @@ export async function delegateAdd(type: string, stdin: Buffer, target: DelegateT
   return decodeResult(raw, `result of ${type}`);
 }
 
-export async function delegateDel(type: string, stdin: Buffer, target: DelegateTarget): Promise<void> {
-  await execDelegate(type, "DEL", stdin, target);
+export async function delegateDel(type: string, request: DelegatingRequest): Promise<void> {
+  await execDelegate(type, "DEL", request);
 }
 
-export async function delegateCheck(type: string, stdin: Buffer, target: DelegateTarget): Promise<void> {
-  await execDelegate(type, "CHECK", stdin, target);
+export async function delegateCheck(type: string, request: DelegatingRequest): Promise<void> {
+  await execDelegate(type, "CHECK", request);
 }
 
-export async function delegateStatus(type: string, stdin: Buffer, target: DelegateTarget): Promise<void> {
-  await execDelegate(type, "STATUS", stdin, target);
+export async function delegateStatus(type: string, request: DelegatingRequest): Promise<void> {
+  await execDelegate(type, "STATUS", request);
 }
 
-export async function delegateGc(type: string, stdin: Buffer, target: DelegateTarget): Promise<void> {
-  await execDelegate(type, "GC", stdin, target);
+export async function delegateGc(type: string, request: DelegatingRequest): Promise<void> {
+  await execDelegate(type, "GC", request);
 }

@@ -1,17 +1,30 @@
 import { statSync } from "node:fs";
-import { pluginLoaders, type PluginName } from "../../plugins/index.ts";
-import { processIO, runPlugin, type PluginIO } from "../skel/dispatch.ts";
-import type { PluginDefinition } from "../skel/plugin.ts";
+import { processIO, runPlugin, type OwnPluginLoader, type PluginDefinition, type PluginIO } from "../skel/index.ts";
+import { findPlugin, pluginEnv, pluginFailure, processExecutor, type PluginExecutor } from "./exec.ts";
 
 /**
- * In-process delegation. Every plugin of the suite is one executable, so when the IPAM plugin
- * that CNI_PATH resolves to is that very executable (the file itself, or a link to it), running
- * it in a second process would only pay a second start-up for the same code. Instead its module
- * is loaded into this process and run through the same dispatcher, with the environment and
- * stdin the child would have had and its stdout captured. Anything else found on CNI_PATH (the
- * reference's host-local, another version of ours) runs as a process, as libcni's invoke
- * package would run it.
+ * In-process delegation. Every plugin of the suite is one executable, so when the plugin that
+ * CNI_PATH resolves to is that very executable (the file itself, or a link to it), running it in
+ * a second process would only pay a second start-up for the same code. Instead its module is
+ * loaded into this process and run through the same dispatcher, with the environment and stdin
+ * the child would have had and its stdout captured. Anything else found on CNI_PATH (the
+ * reference's host-local, another version of ours) runs through `fallback`, as a process.
+ *
+ * lib never imports plugins/: the entry point (lib/main.ts) knows the suite's plugins and hands
+ * the dispatcher `ownPlugins`, which loads one by name; requests carry it to delegation.
  */
+export function inProcessExecutor(ownPlugins: OwnPluginLoader, fallback: PluginExecutor = processExecutor): PluginExecutor {
+  return {
+    async run(call) {
+      const executable = findPlugin(call.invocation, call.findIn ?? call.parameters.path);
+      const definition = isRunningExecutable(executable) ? await ownPlugins(call.invocation.plugin) : undefined;
+      if (!definition) return fallback.run(call);
+      const { status, stdout } = await runInProcess(definition, pluginEnv(call), Buffer.from(call.stdin), ownPlugins);
+      if (status !== 0) throw pluginFailure(call.invocation, stdout, "", status, null);
+      return stdout;
+    },
+  };
+}
 
 /** What an in-process run printed and returned, as a child's stdout and exit status. */
 export interface InProcessOutcome {
@@ -19,19 +32,17 @@ export interface InProcessOutcome {
   stdout: string;
 }
 
-/** Our plugin named `type`, loaded, when `executable` (found on CNI_PATH) is the running executable. */
-export async function ownPluginAt(type: string, executable: string): Promise<PluginDefinition | undefined> {
-  if (!Object.hasOwn(pluginLoaders, type) || !isRunningExecutable(executable)) return undefined;
-  const { default: definition } = await pluginLoaders[type as PluginName]();
-  return definition as PluginDefinition;
-}
-
 /**
  * Runs a plugin in this process as its own process would run: `env` is the environment it would
  * have inherited (also set on process.env for the call, so tools it starts inherit it too),
  * stdin is the parent's configuration, stdout is captured, stderr is ours.
  */
-export async function runInProcess(definition: PluginDefinition, env: Record<string, string | undefined>, stdin: Buffer): Promise<InProcessOutcome> {
+export async function runInProcess(
+  definition: PluginDefinition,
+  env: Record<string, string | undefined>,
+  stdin: Buffer,
+  ownPlugins?: OwnPluginLoader,
+): Promise<InProcessOutcome> {
   const stdout: string[] = [];
   const io: PluginIO = {
     env,
@@ -42,7 +53,7 @@ export async function runInProcess(definition: PluginDefinition, env: Record<str
   const saved = { ...process.env };
   replaceEnvironment(env);
   try {
-    const status = await runPlugin(definition, io);
+    const status = await runPlugin(definition, io, ownPlugins);
     return { status, stdout: stdout.join("") };
   } finally {
     replaceEnvironment(saved);
@@ -55,7 +66,7 @@ export async function runInProcess(definition: PluginDefinition, env: Record<str
  * and runs as the process it now is. Under Node (tests) the running executable is node itself,
  * so delegates always run as processes there.
  */
-function isRunningExecutable(file: string): boolean {
+export function isRunningExecutable(file: string): boolean {
   try {
     const running = statSync(process.execPath);
     const candidate = statSync(file);

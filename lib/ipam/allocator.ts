@@ -1,6 +1,6 @@
 import { Cidr, type IPAddress } from "../ip/index.ts";
-import { CniError, ErrorCode } from "../skel/errors.ts";
-import type { IPConfig } from "../types/result.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
+import type { IPConfig } from "../types/index.ts";
 import type { AddressRange, RangeSet } from "./range.ts";
 
 /** Who holds an address: the attachment's container ID and interface name. */

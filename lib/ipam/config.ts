@@ -1,7 +1,6 @@
 import { AddressParseError, Cidr, IPAddress } from "../ip/index.ts";
-import { CniError, ErrorCode, invalidConfig } from "../skel/errors.ts";
-import type { Route } from "../types/result.ts";
-import { versionAtLeast } from "../types/version.ts";
+import { CniError, ErrorCode, invalidConfig } from "../core/index.ts";
+import { type Route, versionAtLeast } from "../types/index.ts";
 import { AddressRange, RangeSet } from "./range.ts";
 
 /**
@@ -208,7 +207,8 @@ function checkAddressesPerFamily(rangeSets: RangeSet[], cniVersion: string): voi
   }
 }
 
-function normalizeRoute(route: RouteInput, field: string): Route {
+/** A route as written in ipam.routes (`field` names it in errors), checked and in canonical form. */
+export function normalizeRoute(route: RouteInput, field: string): Route {
   const dst = parseOrThrow(() => Cidr.parse(route.dst), `${field}.dst`, route.dst);
   if (dst.isV4Mapped) throw invalidConfig(`${field}.dst`, route.dst, "is an IPv4-mapped IPv6 network; write it in IPv4 notation");
   const gwText = unlessEmpty(route.gw);

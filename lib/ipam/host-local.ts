@@ -1,5 +1,5 @@
 import type { IPAddress } from "../ip/index.ts";
-import { CniError, ErrorCode } from "../skel/errors.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 import { allocate, type Allocation, type Attachment } from "./allocator.ts";
 import type { IpamConfig } from "./config.ts";
 import { attachmentKey, containerKey, parseLeaseKey } from "./lease.ts";

@@ -16,6 +16,7 @@ export { allocate, candidates, toIPConfig, type AddressStore, type Allocation, t
 export {
   DEFAULT_DATA_DIR,
   normalizeIpamConfig,
+  normalizeRoute,
   type HostLocalInput,
   type IpamConfig,
   type IpamInput,

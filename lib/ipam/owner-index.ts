@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
-import { readSmallFile } from "../sys/small-file.ts";
+import { readSmallFile } from "../sys/index.ts";
 
 /**
  * An index from lease key (see lease.ts) to the lease files holding it, so DEL, CHECK and the

@@ -1,5 +1,5 @@
 import { AddressParseError, Cidr, IPAddress } from "../ip/index.ts";
-import { CniError, ErrorCode, invalidConfig } from "../skel/errors.ts";
+import { CniError, ErrorCode, invalidConfig } from "../core/index.ts";
 import type { RangeSet } from "./range.ts";
 
 /**

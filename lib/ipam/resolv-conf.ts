@@ -1,4 +1,4 @@
-import type { DNS } from "../types/result.ts";
+import type { DNS } from "../types/index.ts";
 
 /**
  * Reads resolv.conf text into a result's dns, as the reference does: `nameserver` adds its first

@@ -1,9 +1,8 @@
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { IPAddress } from "../ip/index.ts";
-import { CniError, ErrorCode, invalidConfig } from "../skel/errors.ts";
-import { LockTimeout, lockFile } from "../sys/lock.ts";
-import { readSmallFile } from "../sys/small-file.ts";
+import { CniError, ErrorCode, invalidConfig } from "../core/index.ts";
+import { LockTimeout, lockFile, readSmallFile } from "../sys/index.ts";
 import type { AddressStore, Attachment } from "./allocator.ts";
 import { attachmentKey, containerKey, leaseKey } from "./lease.ts";
 import { OwnerIndex, type LeaseFile } from "./owner-index.ts";

@@ -1,4 +1,4 @@
-import { Errno, errnoMessage, errnoName } from "../sys/errno.ts";
+import { Errno, errnoMessage, errnoName } from "../sys/index.ts";
 /**
  * A failed rtnetlink request: what was attempted (in words), the kernel's errno and, when the
  * kernel explains itself (NETLINK_EXT_ACK), its message. For example:
@@ -8,7 +8,7 @@ import { Errno, errnoMessage, errnoName } from "../sys/errno.ts";
 export class NetlinkError extends Error {
   override readonly name = "NetlinkError";
   readonly errnoName: string;
-  /** CNI's code for a failed kernel operation (lib/skel ErrorCode.KernelOperationFailed). */
+  /** CNI's code for a failed kernel operation (lib/core ErrorCode.KernelOperationFailed). */
   readonly cniCode = 100;
 
   constructor(

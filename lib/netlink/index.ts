@@ -50,3 +50,33 @@ export {
   RTPROT_KERNEL,
   RTPROT_STATIC,
 } from "./constants.ts";
+
+/**
+ * The codec itself, for protocols built on netlink elsewhere: lib/tc's qdiscs and filters,
+ * lib/firewall's nfnetlink (nf_tables, conntrack).
+ */
+export { AttributeSet, attr } from "./attributes.ts";
+export { HOST_LITTLE_ENDIAN, concatBytes, dataView } from "./bytes.ts";
+export {
+  AF_INET,
+  AF_INET6,
+  AF_UNSPEC,
+  NLA_F_NESTED,
+  NLM_F_ACK,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_EXCL,
+  RTM_DELQDISC,
+  RTM_GETQDISC,
+  RTM_GETTFILTER,
+  RTM_NEWQDISC,
+  RTM_NEWTFILTER,
+  TCA_KIND,
+  TCA_OPTIONS,
+  TC_H_INGRESS,
+  TC_H_ROOT,
+} from "./constants.ts";
+export { tcmsg } from "./headers.ts";
+export { decodeBody, request } from "./message.ts";
+export { NetlinkSocket } from "./socket.ts";
+export { struct } from "./struct.ts";

@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync } from "node:fs";
+import { ErrorCode, invalidEnvironment, type CniError } from "../core/index.ts";
 import { CLONE_NEWNET, Errno, SysError, sys } from "../sys/index.ts";
 
 /**
@@ -19,7 +20,8 @@ export class NetNS {
 
   /**
    * Opens a namespace by path; NetNSNotFound when nothing is there, NotANetNS when it is
-   * something else. Non-blocking, so that a FIFO under the path cannot hold the open forever.
+   * something else (a regular file, a directory, another kind of namespace). Never blocks: a
+   * FIFO at the path is opened without waiting for a writer, and refused.
    */
   static open(path: string): NetNS {
     let fd: number;
@@ -70,12 +72,23 @@ export class NetNS {
     closeSync(this.fd);
   }
 
+  /**
+   * Every namespace file lives on the one nsfs superblock, so the device tells a namespace from
+   * a regular file or a directory; entering it tells a network namespace from another kind
+   * (setns refuses those with EINVAL). The thread is back in its own namespace on return.
+   */
   private isNetworkNamespace(): boolean {
-    // Every namespace file lives on the one nsfs superblock; another namespace type passes this
-    // test and is caught by setns's EINVAL in run().
     const home = NetNS.current();
     try {
-      return fstatSync(this.fd).dev === fstatSync(home.fd).dev;
+      if (fstatSync(this.fd).dev !== fstatSync(home.fd).dev) return false;
+      try {
+        sys.setns(this.fd, CLONE_NEWNET);
+      } catch (error) {
+        if (error instanceof SysError && error.errno === Errno.EINVAL) return false;
+        throw error;
+      }
+      sys.setns(home.fd, CLONE_NEWNET);
+      return true;
     } finally {
       home.close();
     }
@@ -95,7 +108,7 @@ function enter(ns: NetNS): void {
  * The namespace paths plugins open come from CNI_NETNS, so a path that is no namespace is an
  * environment error (code 4), not a bug.
  */
-const INVALID_ENVIRONMENT = 4;
+const INVALID_ENVIRONMENT = ErrorCode.InvalidEnvironment;
 
 export class NetNSNotFound extends Error {
   readonly cniCode = INVALID_ENVIRONMENT;
@@ -113,12 +126,26 @@ export class NotANetNS extends Error {
   }
 }
 
-/** Whether a path exists at all (DEL uses this to skip work inside a namespace that is gone). */
-export function netnsExists(path: string): boolean {
+/**
+ * Opens CNI_NETNS. A path that is missing, or is not a network namespace (a regular file, a
+ * directory, another kind of namespace, a file that cannot be opened), is code 4 naming the
+ * variable and the path: the runtime gave a bad one.
+ */
+export function openCniNetns(path: string): NetNS {
   try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
+    return NetNS.open(path);
+  } catch (error) {
+    throw badCniNetns(path, error) ?? error;
   }
 }
+
+function badCniNetns(path: string, error: unknown): CniError | undefined {
+  if (error instanceof NetNSNotFound) return invalidEnvironment("CNI_NETNS", `${path} does not exist`);
+  if (error instanceof NotANetNS) return invalidEnvironment("CNI_NETNS", `${path} is not a network namespace`);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === "string" && code.startsWith("E")) return invalidEnvironment("CNI_NETNS", `cannot open ${path}: ${(error as Error).message}`);
+  return undefined;
+}
+
+export { readSysctl, trySysctl, writeSysctl } from "./sysctl.ts";
+export { enableForwarding } from "./forwarding.ts";

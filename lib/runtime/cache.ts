@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { readSmallFile } from "../sys/small-file.ts";
+import { readSmallFile } from "../sys/index.ts";
 import { CacheError } from "./errors.ts";
 import { marshalLikeGo } from "./go-json.ts";
 

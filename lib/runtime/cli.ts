@@ -6,8 +6,8 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { Writable } from "node:stream";
-import { validateInterfaceName } from "../skel/env.ts";
-import { CniError } from "../skel/errors.ts";
+import { validateInterfaceName } from "../skel/index.ts";
+import { CniError } from "../core/index.ts";
 import { CacheError, ConfigError, NetworkNotFoundError, PluginError, PluginExecError } from "./errors.ts";
 import { findNetwork, loadNetworkDirectory } from "./load.ts";
 import { CniRuntime, type RuntimeConf } from "./runtime.ts";

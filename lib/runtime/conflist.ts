@@ -1,8 +1,8 @@
 import { readdirSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { z } from "zod";
-import { formatPath } from "../skel/config.ts";
-import { FileRefused, readSmallFile } from "../sys/small-file.ts";
+import { formatPath } from "../core/index.ts";
+import { FileRefused, readSmallFile } from "../sys/index.ts";
 import { ConfigError } from "./errors.ts";
 import { marshalLikeGo } from "./go-json.ts";
 import { parseLenientVersion, selectListVersion } from "./version.ts";

@@ -1,12 +1,8 @@
-import type { WireResult } from "../types/convert.ts";
+import type { GcAttachment, WireResult } from "../types/index.ts";
 import type { NetworkConfigList, PluginConfig } from "./conflist.ts";
 import { marshalLikeGo } from "./go-json.ts";
 
-/** An attachment that GC must keep (SPEC.md section 2, cni.dev/valid-attachments). */
-export interface GcAttachment {
-  containerID: string;
-  ifname: string;
-}
+export type { GcAttachment };
 
 /**
  * The request configuration for ADD, DEL and CHECK (SPEC.md section 3, "Deriving request

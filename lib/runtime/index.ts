@@ -20,3 +20,4 @@ export { CACHE_KIND, DEFAULT_CACHE_DIR, ResultCache, type CacheEntry, type Cache
 export type { AttachmentResult } from "./result.ts";
 export type { PluginVersionInfo } from "./version.ts";
 export * from "./errors.ts";
+export { runCnitool, type CnitoolIO } from "./cli.ts";

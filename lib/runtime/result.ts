@@ -1,6 +1,4 @@
-import { decodeResult, encodeResult, type WireResult } from "../types/convert.ts";
-import type { Result } from "../types/result.ts";
-import { isCniVersion } from "../types/version.ts";
+import { decodeResult, encodeResult, isCniVersion, type Result, type WireResult } from "../types/index.ts";
 
 /** A result as the runtime holds it: in the spec version it was written in. */
 export interface AttachmentResult {

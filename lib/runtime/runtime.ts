@@ -1,12 +1,12 @@
 import type { Writable } from "node:stream";
-import { validateContainerId, validateInterfaceName } from "../skel/env.ts";
-import { CniError, ErrorCode } from "../skel/errors.ts";
-import { CURRENT_VERSION } from "../types/version.ts";
+import { validateContainerId, validateInterfaceName } from "../skel/index.ts";
+import { CniError, ErrorCode, Failures } from "../core/index.ts";
+import { CURRENT_VERSION } from "../types/index.ts";
 import { DEFAULT_CACHE_DIR, ResultCache, type CacheEntry } from "./cache.ts";
 import type { NetworkConfigList, PluginConfig } from "./conflist.ts";
 import { deriveAttachmentConfig, deriveGcConfig, deriveStatusConfig, type GcAttachment } from "./derive.ts";
 import { CacheError, PluginError, PluginExecError, type PluginCommand, type PluginInvocation } from "./errors.ts";
-import { execPlugin, findPlugin, type PluginParameters } from "./exec.ts";
+import { processExecutor, type PluginParameters } from "../invoke/index.ts";
 import { convertResult, readResult, type AttachmentResult } from "./result.ts";
 import { decodeVersionInfo, LEGACY_VERSION_INFO, lenientVersionAtLeast, type PluginVersionInfo } from "./version.ts";
 
@@ -146,7 +146,7 @@ export class CniRuntime {
    */
   async gcNetworkList(list: NetworkConfigList, args: GcArgs, options: CallOptions = {}): Promise<void> {
     if (list.disableGC) return;
-    const errors: Error[] = [];
+    const failures = new Failures();
     const valid = new Set(args.validAttachments.map((attachment) => attachmentKey(attachment.containerID, attachment.ifname)));
     for (const entry of await this.cache.list()) {
       if (entry.networkName !== list.name || valid.has(attachmentKey(entry.containerId, entry.ifName))) continue;
@@ -157,23 +157,17 @@ export class CniRuntime {
         args: entry.cniArgs ?? [],
         capabilityArgs: entry.capabilityArgs ?? {},
       };
-      try {
-        await this.delNetworkList(list, rt, options);
-      } catch (error) {
-        errors.push(new Error(`failed to delete stale attachment ${rt.containerId} ${rt.ifName}: ${(error as Error).message}`, { cause: error }));
-      }
+      await failures.attemptAsync(() => this.delNetworkList(list, rt, options), `failed to delete stale attachment ${rt.containerId} ${rt.ifName}`);
     }
     if (lenientVersionAtLeast(list.cniVersion, "1.1.0")) {
       for (const plugin of list.plugins) {
-        try {
-          await this.execute(this.invocation(list, plugin, "GC"), networkParameters(this.path), deriveGcConfig(list, plugin, args.validAttachments), options);
-        } catch (error) {
-          errors.push(error as Error);
-        }
+        const stdin = deriveGcConfig(list, plugin, args.validAttachments);
+        await failures.attemptAsync(() => this.execute(this.invocation(list, plugin, "GC"), networkParameters(this.path), stdin, options));
       }
     }
-    if (errors.length > 0) {
-      throw new AggregateError(errors, `GC of network "${list.name}" failed: ${errors.map((error) => error.message).join("; ")}`);
+    if (failures.errors.length > 0) {
+      const messages = failures.errors.map((error) => error.message).join("; ");
+      throw new AggregateError(failures.errors, `GC of network "${list.name}" failed: ${messages}`);
     }
   }
 
@@ -288,19 +282,17 @@ export class CniRuntime {
   }
 
   private async execute(invocation: PluginInvocation, parameters: PluginParameters, stdin: string, options: CallOptions): Promise<string> {
-    const executable = findPlugin(invocation, this.path);
-    return execPlugin(
-      {
-        invocation,
-        parameters,
-        stdin,
-        baseEnv: this.env,
-        timeoutMs: options.timeoutMs ?? this.timeoutMs,
-        signal: options.signal,
-        stderr: this.stderr,
-      },
-      executable,
-    );
+    return processExecutor.run({
+      invocation,
+      parameters,
+      findIn: this.path,
+      stdin,
+      baseEnv: this.env,
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      signal: options.signal,
+      stderr: this.stderr,
+      ownProcessGroup: true,
+    });
   }
 
   private async removeCacheEntry(list: NetworkConfigList, rt: RuntimeConf): Promise<void> {

@@ -2,7 +2,8 @@
  * Version arithmetic as libcni does it. libcni is more lenient than semver: "" means 0.1.0 (the
  * spec's default), and "1" or "1.0" are read as 1.0.0. Configurations in the wild rely on it.
  */
-import { compareVersions, isCniVersion, type CniVersion } from "../types/version.ts";
+import { compareVersionNumbers } from "../core/index.ts";
+import { compareVersions, isCniVersion, type CniVersion } from "../types/index.ts";
 
 type VersionTriple = [number, number, number];
 
@@ -16,18 +17,10 @@ export function parseLenientVersion(version: string): VersionTriple | undefined 
   return [numbers[0]!, numbers[1] ?? 0, numbers[2] ?? 0];
 }
 
-function compareLenientVersions(a: VersionTriple, b: VersionTriple): number {
-  for (let i = 0; i < 3; i++) {
-    const diff = a[i]! - b[i]!;
-    if (diff !== 0) return diff;
-  }
-  return 0;
-}
-
 /** True when `version` is at least `minimum`; false for text that is not a version. */
 export function lenientVersionAtLeast(version: string, minimum: CniVersion): boolean {
   const parsed = parseLenientVersion(version);
-  return parsed !== undefined && compareLenientVersions(parsed, parseLenientVersion(minimum)!) >= 0;
+  return parsed !== undefined && compareVersionNumbers(parsed, parseLenientVersion(minimum)!) >= 0;
 }
 
 /**

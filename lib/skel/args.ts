@@ -1,4 +1,4 @@
-import { CniError, ErrorCode } from "./errors.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 
 /**
  * CNI_ARGS: "K1=V1;K2=V2". Like the reference, keys a plugin does not know are an error unless

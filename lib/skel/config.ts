@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { CniError, ErrorCode, describeValue } from "./errors.ts";
-import { foldKeysToSchema } from "./go-keys.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 import { decodeJson } from "./json.ts";
 
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -19,7 +18,12 @@ export const netConfSchema = z.looseObject({
   runtimeConfig: z.looseObject({}).optional().describe("Capability arguments from the runtime"),
   args: z.looseObject({}).optional().describe("Arguments from the runtime (args.cni.*)"),
   prevResult: z.looseObject({}).optional().describe("Result of the previous plugin in the chain"),
-  ipam: z.looseObject({ type: z.string() }).optional().describe("IPAM plugin configuration"),
+  // As in the reference (a Go struct and string), null and a missing or empty type all mean "no
+  // IPAM": `"ipam": {}` is how layer-2 examples write it, and DEL must accept what ADD did.
+  ipam: z
+    .looseObject({ type: z.string().nullish() })
+    .nullish()
+    .describe('IPAM plugin configuration; without a type ("ipam": {}) no IPAM plugin runs'),
   dns: z
     .object({
       nameservers: z.array(z.string()).optional(),
@@ -43,38 +47,4 @@ export function decodeConfig(stdin: Buffer): Record<string, unknown> {
     throw new CniError(ErrorCode.InvalidConfig, "invalid config: the network configuration must be a JSON object");
   }
   return value as Record<string, unknown>;
-}
-
-/**
- * Parses untrusted JSON with a schema; the first problem becomes code 7 naming field and value.
- * Keys are matched to the schema ignoring case first, as the reference plugins' Go decoder does.
- */
-export function parseWithSchema<S extends z.ZodType>(schema: S, raw: unknown, fieldPrefix = ""): z.infer<S> {
-  const parsed = schema.safeParse(foldKeysToSchema(schema, raw));
-  if (parsed.success) return parsed.data;
-  throw zodIssueToError(parsed.error.issues[0]!, raw, fieldPrefix);
-}
-
-function zodIssueToError(issue: z.core.$ZodIssue, raw: unknown, fieldPrefix: string): CniError {
-  const field = formatPath([...(fieldPrefix ? [fieldPrefix] : []), ...issue.path.map((key) => key as string | number)]);
-  const value = valueAt(raw, issue.path as (string | number)[]);
-  return new CniError(
-    ErrorCode.InvalidConfig,
-    `invalid config: ${field || "(root)"}=${describeValue(value)}: ${issue.message}`,
-  );
-}
-
-export function formatPath(path: (string | number)[]): string {
-  return path
-    .map((key, index) => (typeof key === "number" ? `[${key}]` : index === 0 ? key : `.${key}`))
-    .join("");
-}
-
-function valueAt(raw: unknown, path: (string | number)[]): unknown {
-  let current = raw;
-  for (const key of path) {
-    if (typeof current !== "object" || current === null) return undefined;
-    current = (current as Record<string | number, unknown>)[key];
-  }
-  return current;
 }

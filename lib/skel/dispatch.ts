@@ -1,13 +1,21 @@
-import { statSync, writeSync } from "node:fs";
-import { decodeResult, encodeResult } from "../types/convert.ts";
-import { CNI_VERSIONS, CURRENT_VERSION, isCniVersion, versionAtLeast, type CniVersion } from "../types/version.ts";
+import { writeSync } from "node:fs";
+import { CniError, ErrorCode, foldKeysToSchema, invalidEnvironment, toCniError } from "../core/index.ts";
+import { NetNS, openCniNetns } from "../netns/index.ts";
+import {
+  CNI_VERSIONS,
+  CURRENT_VERSION,
+  decodeResult,
+  encodeResult,
+  isCniVersion,
+  versionAtLeast,
+  type CniVersion,
+  type GcAttachment,
+} from "../types/index.ts";
 import { CniArgs } from "./args.ts";
 import { decodeConfig, netConfSchema, type NetConf } from "./config.ts";
-import { foldKeysToSchema } from "./go-keys.ts";
 import { isNetworkInvocation, parseInvocation, type Command } from "./env.ts";
-import { CniError, ErrorCode, invalidEnvironment, toCniError } from "./errors.ts";
+import type { AttachmentRequest, NetworkRequest, OwnPluginLoader, PluginDefinition } from "./plugin.ts";
 import { readBoundedStdin } from "./stdin.ts";
-import type { AttachmentRequest, GcAttachment, NetworkRequest, PluginDefinition } from "./plugin.ts";
 
 /** Where a plugin run reads and writes; the process by default, buffers in tests. */
 export interface PluginIO {
@@ -29,9 +37,14 @@ export const DEBUG_VARIABLE = "CNI_TS_DEBUG";
 
 /**
  * Runs one CNI command of a plugin: validates the environment, negotiates the version, parses
- * the config, calls the plugin and prints its result, or the error object. Returns the exit status.
+ * the config, calls the plugin and prints its result, or the error object. Returns the exit
+ * status. `ownPlugins` is passed on to the request, for delegation in-process.
  */
-export async function runPlugin<C extends NetConf>(plugin: PluginDefinition<C>, io: PluginIO = processIO): Promise<number> {
+export async function runPlugin<C extends NetConf>(
+  plugin: PluginDefinition<C>,
+  io: PluginIO = processIO,
+  ownPlugins?: OwnPluginLoader,
+): Promise<number> {
   const versions = plugin.versions ?? CNI_VERSIONS;
   let errorVersion: string = CURRENT_VERSION;
   try {
@@ -48,19 +61,24 @@ export async function runPlugin<C extends NetConf>(plugin: PluginDefinition<C>, 
     const raw = foldKeysToSchema(netConfSchema, decodeConfig(stdin)) as Record<string, unknown>;
     if (typeof raw.cniVersion === "string" && isCniVersion(raw.cniVersion)) errorVersion = raw.cniVersion;
     const cniVersion = negotiateVersion(raw.cniVersion, versions, invocation.command);
-    const config = plugin.parseConfig(raw, invocation.command);
 
-    const common = { cniVersion, config, stdin };
     if (isNetworkInvocation(invocation)) {
-      await runNetworkCommand(plugin, { ...common, ...invocation, validAttachments: parseValidAttachments(raw, invocation.command) });
+      const config = plugin.parseConfig(raw, { command: invocation.command, stdin });
+      const validAttachments = parseValidAttachments(raw, invocation.command);
+      await runNetworkCommand(plugin, { ...invocation, cniVersion, config, stdin, validAttachments, ownPlugins });
       return 0;
     }
-    if (invocation.netns) rejectPluginOwnNetns(invocation.netns, invocation.command);
+    const args = CniArgs.parse(invocation.args);
+    const config = plugin.parseConfig(raw, { command: invocation.command, attachment: { args, ifname: invocation.ifname }, stdin });
+    if (invocation.netns) checkContainerNetns(invocation.netns, invocation.command);
     const request: AttachmentRequest<C> = {
       ...invocation,
-      ...common,
-      args: CniArgs.parse(invocation.args),
+      cniVersion,
+      config,
+      stdin,
+      args,
       prevResult: raw.prevResult === undefined ? undefined : decodeResult(raw.prevResult, "prevResult"),
+      ownPlugins,
     };
     if (request.command === "ADD") {
       io.writeStdout(JSON.stringify(await addAndEncode(plugin, request)));
@@ -156,17 +174,25 @@ function isAttachment(value: unknown): value is GcAttachment {
   return typeof containerID === "string" && typeof ifname === "string";
 }
 
-/** The spec's container namespace must not be the plugin's own: that would rewire the host. */
-function rejectPluginOwnNetns(netns: string, command: "ADD" | "DEL" | "CHECK"): void {
-  let target;
+/**
+ * CNI_NETNS must be a network namespace, and not the plugin's own (that would rewire the host):
+ * code 4 otherwise, for every plugin, whether it opens the namespace or not. On DEL a path that
+ * is gone or no longer a namespace is normal (the runtime's bind mount was removed after a crash
+ * or reboot): the plugin releases what the host holds.
+ */
+function checkContainerNetns(path: string, command: "ADD" | "DEL" | "CHECK"): void {
+  let target: NetNS;
   try {
-    target = statSync(netns);
-  } catch {
-    if (command === "DEL") return; // a namespace already gone is normal on DEL
-    throw invalidEnvironment("CNI_NETNS", `${netns} does not exist`);
+    target = openCniNetns(path);
+  } catch (error) {
+    if (command === "DEL") return;
+    throw error;
   }
-  const own = statSync("/proc/thread-self/ns/net");
-  if (target.dev === own.dev && target.ino === own.ino) {
-    throw invalidEnvironment("CNI_NETNS", `${netns} is the plugin's own network namespace, not a container's`);
+  const own = NetNS.current();
+  try {
+    if (target.sameAs(own)) throw invalidEnvironment("CNI_NETNS", `${path} is the plugin's own network namespace, not a container's`);
+  } finally {
+    own.close();
+    target.close();
   }
 }

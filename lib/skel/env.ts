@@ -1,4 +1,4 @@
-import { CniError, ErrorCode, invalidEnvironment } from "./errors.ts";
+import { CniError, ErrorCode, invalidEnvironment } from "../core/index.ts";
 
 export const COMMANDS = ["ADD", "DEL", "CHECK", "STATUS", "GC", "VERSION"] as const;
 export type Command = (typeof COMMANDS)[number];

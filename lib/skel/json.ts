@@ -1,4 +1,4 @@
-import { CniError, ErrorCode } from "./errors.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 
 /**
  * The one JSON decoder for untrusted text: stdin, a delegated plugin's answer, files read back.

@@ -1,4 +1,4 @@
-import { log } from "./log.ts";
+import { log } from "../core/index.ts";
 
 /**
  * Undo steps of a multi-step ADD, run newest first when a later step fails, so a failed ADD

@@ -1,6 +1,6 @@
 import { readSync } from "node:fs";
-import { sleepSync } from "../sys/sleep.ts";
-import { CniError, ErrorCode } from "./errors.ts";
+import { sleepSync } from "../sys/index.ts";
+import { CniError, ErrorCode } from "../core/index.ts";
 
 /**
  * The most a network configuration on stdin may hold. Real ones, prevResult and all, are a few

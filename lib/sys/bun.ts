@@ -1,5 +1,5 @@
-import { dlopen, FFIType, read, type Pointer } from "bun:ffi";
-import { SysError, type Sys } from "./types.ts";
+import { dlopen, FFIType, ptr as addressOf, read, type Pointer } from "bun:ffi";
+import { BPF_INSTRUCTION_BYTES, SO_ATTACH_FILTER, SOL_SOCKET, SysError, type Sys } from "./types.ts";
 
 const { i32, u64, ptr } = FFIType;
 
@@ -36,4 +36,13 @@ export const bunSys: Sys = {
   close: (fd) => void check("close", libc.close(fd)),
   flock: (fd, operation) => void check("flock", libc.flock(fd, operation)),
   ioctl: (fd, request, arg) => void check("ioctl", libc.ioctl(fd, request, arg)),
+  attachFilter: (fd, program) => {
+    // struct sock_fprog { unsigned short len; struct sock_filter *filter; }: 16 bytes on 64-bit
+    // (little-endian: every platform Bun runs on).
+    const fprog = new Uint8Array(16);
+    const view = new DataView(fprog.buffer);
+    view.setUint16(0, program.byteLength / BPF_INSTRUCTION_BYTES, true);
+    view.setBigUint64(8, BigInt(addressOf(program)), true);
+    check("setsockopt(SO_ATTACH_FILTER)", libc.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, fprog.byteLength));
+  },
 };

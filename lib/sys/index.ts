@@ -1,13 +1,7 @@
-/**
- * The system-call backend, chosen once at load time: bun:ffi inside the compiled executable
- * (which cannot load koffi's native module), koffi under Node for development and tests.
- */
-import type { Sys } from "./types.ts";
-
-export const sys: Sys = process.versions.bun
-  ? (await import("./bun.ts")).bunSys
-  : (await import("./node.ts")).nodeSys;
-
+/** The few system calls Node and Bun lack, and what is built on them. See backend.ts. */
+export { sys } from "./backend.ts";
 export * from "./types.ts";
 export { Errno, errnoMessage, errnoName } from "./errno.ts";
+export { LockTimeout, lockFile } from "./lock.ts";
+export { sleepSync } from "./sleep.ts";
 export { FileRefused, readSmallFile, SMALL_FILE_LIMIT } from "./small-file.ts";

@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync } from "node:fs";
 import { Errno } from "./errno.ts";
 import { LOCK_EX, LOCK_NB, SysError } from "./types.ts";
-import { sys } from "./index.ts";
+import { sys } from "./backend.ts";
 import { sleepSync } from "./sleep.ts";
 
 const POLL_MAX_MS = 50;

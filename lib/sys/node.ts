@@ -1,5 +1,5 @@
 import koffi from "koffi";
-import { SysError, type Sys } from "./types.ts";
+import { BPF_INSTRUCTION_BYTES, SO_ATTACH_FILTER, SOL_SOCKET, SysError, type Sys } from "./types.ts";
 
 const libc = koffi.load("libc.so.6");
 const setns = libc.func("int setns(int fd, int nstype)");
@@ -11,6 +11,9 @@ const recv = libc.func("long recv(int fd, _Out_ void *buf, size_t len, int flags
 const close = libc.func("int close(int fd)");
 const flock = libc.func("int flock(int fd, int operation)");
 const ioctl = libc.func("int ioctl(int fd, unsigned long request, _Inout_ void *arg)");
+koffi.struct("sock_fprog", { len: "uint16_t", filter: "void *" });
+const setsockoptProgram = libc.func("int setsockopt(int fd, int level, int name, const sock_fprog *value, uint32_t len)");
+const SOCK_FPROG_BYTES = 16;
 
 function check(call: string, result: number | bigint): number {
   const value = Number(result);
@@ -29,4 +32,9 @@ export const nodeSys: Sys = {
   close: (fd) => void check("close", close(fd)),
   flock: (fd, operation) => void check("flock", flock(fd, operation)),
   ioctl: (fd, request, arg) => void check("ioctl", ioctl(fd, request, arg)),
+  attachFilter: (fd, program) =>
+    void check(
+      "setsockopt(SO_ATTACH_FILTER)",
+      setsockoptProgram(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: program.byteLength / BPF_INSTRUCTION_BYTES, filter: program }, SOCK_FPROG_BYTES),
+    ),
 };

@@ -16,10 +16,15 @@ export interface Sys {
   close(fd: number): void;
   flock(fd: number, operation: number): void;
   ioctl(fd: number, request: number, arg: Uint8Array): void;
+  /**
+   * Attaches a classic BPF program to a socket (SO_ATTACH_FILTER): `program` is its struct
+   * sock_filter instructions, 8 bytes each, in host byte order.
+   */
+  attachFilter(fd: number, program: Uint8Array): void;
 }
 
 export class SysError extends Error {
-  /** CNI's code for a failed kernel operation (lib/skel ErrorCode.KernelOperationFailed). */
+  /** CNI's code for a failed kernel operation (lib/core ErrorCode.KernelOperationFailed). */
   readonly cniCode = 100;
 
   constructor(
@@ -37,3 +42,11 @@ export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 export const MSG_TRUNC = 0x20;
 export const MSG_PEEK = 0x02;
+export const MSG_DONTWAIT = 0x40;
+export const SOL_SOCKET = 1;
+export const SO_ATTACH_FILTER = 26;
+/** sizeof(struct sock_filter). */
+export const BPF_INSTRUCTION_BYTES = 8;
+export const AF_PACKET = 17;
+export const SOCK_RAW = 3;
+export const SOCK_CLOEXEC = 0o2000000;

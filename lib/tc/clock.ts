@@ -13,7 +13,7 @@ export const PSCHED_PATH = "/proc/net/psched";
 
 export class PschedError extends Error {
   override readonly name = "PschedError";
-  /** CNI's code for a failed kernel operation (lib/skel ErrorCode.KernelOperationFailed). */
+  /** CNI's code for a failed kernel operation (lib/core ErrorCode.KernelOperationFailed). */
   readonly cniCode = 100;
 }
 

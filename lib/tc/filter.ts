@@ -1,17 +1,21 @@
-import { type AttributeSet, attr } from "../netlink/attributes.ts";
-import { concatBytes } from "../netlink/bytes.ts";
 import {
+  attr,
+  type AttributeSet,
+  concatBytes,
+  decodeBody,
+  type NetlinkMessage,
   NLA_F_NESTED,
   NLM_F_ACK,
   NLM_F_CREATE,
   NLM_F_EXCL,
+  type Request,
+  request,
   RTM_GETTFILTER,
   RTM_NEWTFILTER,
   TCA_KIND,
   TCA_OPTIONS,
-} from "../netlink/constants.ts";
-import { tcmsg } from "../netlink/headers.ts";
-import { type NetlinkMessage, type Request, decodeBody, request } from "../netlink/message.ts";
+  tcmsg,
+} from "../netlink/index.ts";
 import {
   ETH_P_ALL,
   TC_ACT_STOLEN,

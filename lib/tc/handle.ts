@@ -1,4 +1,4 @@
-import { TC_H_INGRESS, TC_H_ROOT } from "../netlink/constants.ts";
+import { TC_H_INGRESS, TC_H_ROOT } from "../netlink/index.ts";
 
 /** Qdisc, class and filter handles: a 16-bit major and a 16-bit minor number in one u32. */
 

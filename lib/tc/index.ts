@@ -6,4 +6,4 @@ export { INGRESS_HANDLE, type NewQdisc, type Qdisc, type QdiscPosition } from ".
 export type { Filter, FilterAction, MirredAction, NewRedirectFilter, U32Key, U32Node } from "./filter.ts";
 export { formatHandle, makeHandle } from "./handle.ts";
 /** The parent of a device's root qdisc (lib/netlink keeps it with the other rtnetlink numbers). */
-export { TC_H_ROOT } from "../netlink/constants.ts";
+export { TC_H_ROOT } from "../netlink/index.ts";

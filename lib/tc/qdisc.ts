@@ -1,9 +1,14 @@
-import { type AttributeSet, attr } from "../netlink/attributes.ts";
 import {
   AF_UNSPEC,
+  attr,
+  type AttributeSet,
+  decodeBody,
+  type NetlinkMessage,
   NLM_F_ACK,
   NLM_F_CREATE,
   NLM_F_EXCL,
+  type Request,
+  request,
   RTM_DELQDISC,
   RTM_GETQDISC,
   RTM_NEWQDISC,
@@ -11,9 +16,8 @@ import {
   TC_H_ROOT,
   TCA_KIND,
   TCA_OPTIONS,
-} from "../netlink/constants.ts";
-import { tcmsg } from "../netlink/headers.ts";
-import { type NetlinkMessage, type Request, decodeBody, request } from "../netlink/message.ts";
+  tcmsg,
+} from "../netlink/index.ts";
 import { TCA_TBF_PARMS, TCA_TBF_RATE64 } from "./constants.ts";
 import { makeHandle } from "./handle.ts";
 import { tcTbfQopt } from "./structs.ts";

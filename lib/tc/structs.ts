@@ -1,4 +1,4 @@
-import { struct } from "../netlink/struct.ts";
+import { struct } from "../netlink/index.ts";
 
 /**
  * The C structs traffic control carries inside attributes. Nested structs (tc_ratespec inside

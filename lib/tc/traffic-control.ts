@@ -1,4 +1,4 @@
-import type { Describe, NetlinkMessage, Request } from "../netlink/index.ts";
+import { type Describe, type NetlinkMessage, type Request } from "../netlink/index.ts";
 import { type Filter, type NewRedirectFilter, addRedirectFilterRequest, decodeFilter, dumpFiltersRequest } from "./filter.ts";
 import { formatHandle } from "./handle.ts";
 import {

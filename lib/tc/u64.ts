@@ -1,4 +1,4 @@
-import { HOST_LITTLE_ENDIAN, dataView } from "../netlink/bytes.ts";
+import { dataView, HOST_LITTLE_ENDIAN } from "../netlink/index.ts";
 
 /** 64-bit attribute payloads (TCA_TBF_RATE64) as numbers; rates never come near 2^53. */
 

@@ -1,5 +1,4 @@
-import { parseWithSchema } from "../skel/config.ts";
-import { CniError, ErrorCode } from "../skel/errors.ts";
+import { CniError, ErrorCode, parseWithSchema } from "../core/index.ts";
 import type { DNS, IPConfig, Result, Route } from "./result.ts";
 import { versionAtLeast, type CniVersion } from "./version.ts";
 import { currentResultSchema, legacyResultSchema } from "./wire.ts";

@@ -43,3 +43,9 @@ export interface Result {
   routes?: Route[];
   dns?: DNS;
 }
+
+/** One entry of GC's cni.dev/valid-attachments: an attachment still in use. */
+export interface GcAttachment {
+  containerID: string;
+  ifname: string;
+}

@@ -1,3 +1,5 @@
+import { compareVersionNumbers } from "../core/index.ts";
+
 /** CNI spec versions this suite speaks, oldest first. */
 export const CNI_VERSIONS = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;
 
@@ -22,11 +24,7 @@ export function compareVersions(a: string, b: string): number {
   const right = parseSemver(b);
   if (!left) throw new Error(`"${a}" is not a version of the form major.minor.patch`);
   if (!right) throw new Error(`"${b}" is not a version of the form major.minor.patch`);
-  for (let i = 0; i < 3; i++) {
-    const diff = left[i]! - right[i]!;
-    if (diff !== 0) return diff;
-  }
-  return 0;
+  return compareVersionNumbers(left, right);
 }
 
 export function versionAtLeast(version: string, minimum: string): boolean {

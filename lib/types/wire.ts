@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { lazy } from "../core/index.ts";
 import { Cidr, IPAddress } from "../ip/index.ts";
-import { lazy } from "../skel/lazy.ts";
 
 /**
  * Wire shapes of results, per spec version family, as libcni writes and reads them.

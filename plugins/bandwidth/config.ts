@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { type Command, invalidConfig, netConfSchema, parseWithSchema } from "../../lib/skel/index.ts";
-import { type PschedClock, type TbfParameters, tbfParameters } from "../../lib/tc/index.ts";
+import { type ConfigContext, invalidConfig, netConfSchema, parseWithSchema, type NetConf } from "../../lib/skel/index.ts";
+import { type PschedClock, readPschedClock, type TbfParameters, tbfParameters } from "../../lib/tc/index.ts";
 
 /**
  * bandwidth's configuration: the schema of what users write (exported for JSON Schema
@@ -36,18 +36,31 @@ export const bandwidthConfigSchema = netConfSchema.extend({
     .optional(),
 });
 
-export type BandwidthConfig = z.infer<typeof bandwidthConfigSchema>;
+export type BandwidthConfigInput = z.infer<typeof bandwidthConfigSchema>;
+
+/** The configuration as every command works with it. */
+export interface BandwidthConfig extends NetConf {
+  /** The shaping ADD builds and CHECK verifies; empty on DEL, STATUS and GC, which need none. */
+  plan: BandwidthPlan;
+}
 
 type Entry = z.infer<z.ZodObject<typeof entryShape>>;
 const ENTRY_KEYS = Object.keys(entryShape) as (keyof Entry)[];
 
-export function parseBandwidthConfig(raw: Record<string, unknown>, command: Command): BandwidthConfig {
-  if (command === "DEL") {
+export function parseBandwidthConfig(raw: Record<string, unknown>, context: Pick<ConfigContext, "command">): BandwidthConfig {
+  if (context.command === "DEL") {
     // DEL needs only the network name (for the ifb's): a rate that has since become invalid
     // must not keep it from cleaning up.
     const { cniVersion, name, type } = parseWithSchema(netConfSchema, raw);
-    return { cniVersion, name, type };
+    return { cniVersion, name, type, plan: {} };
   }
+  const input = parseBandwidthInput(raw);
+  const shapes = context.command === "ADD" || context.command === "CHECK";
+  return { ...input, plan: shapes ? resolveBandwidth(input, readPschedClock()) : {} };
+}
+
+/** The configuration as written, checked against the schema only. */
+export function parseBandwidthInput(raw: Record<string, unknown>): BandwidthConfigInput {
   return parseWithSchema(bandwidthConfigSchema, raw);
 }
 
@@ -78,7 +91,7 @@ const MAX_BURST_BYTES = 0xffffffff - 1;
  * (code 7 naming the field): rate and burst come together, the burst stays below 4 GB, and
  * both are large enough for tbf to represent (at least a byte, a microsecond of buffer).
  */
-export function resolveBandwidth(config: BandwidthConfig, clock: PschedClock): BandwidthPlan {
+export function resolveBandwidth(config: BandwidthConfigInput, clock: PschedClock): BandwidthPlan {
   const ownKeys = ENTRY_KEYS.some((key) => key in config);
   const runtime = config.runtimeConfig?.bandwidth;
   const [entry, prefix]: [Entry, string] = ownKeys || !runtime ? [config, ""] : [runtime, "runtimeConfig.bandwidth."];

@@ -1,4 +1,5 @@
-import { hashWithPrefix } from "../../lib/firewall/names.ts";
+import { hashWithPrefix } from "../../lib/core/index.ts";
+import { createLink } from "../../lib/link/index.ts";
 import { type Link, type Rtnetlink, isNotFound } from "../../lib/netlink/index.ts";
 import { CniError, ErrorCode, type Rollback } from "../../lib/skel/index.ts";
 import { INGRESS_HANDLE, TC_H_ROOT, type TbfParameters, type TrafficControl, makeHandle } from "../../lib/tc/index.ts";
@@ -41,7 +42,8 @@ export function shapeEgress(
   tbf: TbfParameters,
   rollback: Rollback,
 ): Link {
-  host.createLink({ kind: "ifb", name, mtu: hostVeth.mtu, txQueueLen: 0 });
+  // Without the ifb module, egress shaping cannot be done: code 2 naming egressRate.
+  createLink(host, { kind: "ifb", name, mtu: hostVeth.mtu, txQueueLen: 0 }, "egressRate");
   const created = host.linkByName(name);
   if (!created) throw new CniError(ErrorCode.KernelOperationFailed, `ifb device ${name} vanished right after it was created`);
   rollback.add(`ifb device ${name}`, () => host.deleteLink(created.index));

@@ -1,5 +1,5 @@
-import { checkInterfaceAddresses, checkRoutes } from "../../lib/ipam/apply.ts";
-import type { Link, Rtnetlink } from "../../lib/netlink/index.ts";
+import { checkInterfaceAddresses, checkRoutes, type Attachment } from "../../lib/link/index.ts";
+import type { Link } from "../../lib/netlink/index.ts";
 import { CniError, ErrorCode } from "../../lib/skel/index.ts";
 import type { Interface, Result } from "../../lib/types/index.ts";
 import type { BridgeConfig } from "./config.ts";
@@ -13,14 +13,7 @@ function checkFailed(message: string): CniError {
  * bridge are all there and as the previous result describes them, and the container still has
  * its addresses and routes.
  */
-export function checkAttachment(
-  host: Rtnetlink,
-  container: Rtnetlink,
-  config: BridgeConfig,
-  netns: string,
-  ifname: string,
-  prevResult: Result,
-): void {
+export function checkAttachment({ host, container }: Attachment, config: BridgeConfig, netns: string, ifname: string, prevResult: Result): void {
   const interfaces = prevResult.interfaces ?? [];
   const bridgeEntry = interfaces.find((intf) => intf.name === config.bridge && !intf.sandbox);
   const containerEntry = interfaces.find((intf) => intf.name === ifname && intf.sandbox === netns);

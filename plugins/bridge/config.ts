@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { CniArgs } from "../../lib/skel/args.ts";
-import { invalidConfig, unsupportedField } from "../../lib/skel/errors.ts";
-import { netConfSchema, parseWithSchema } from "../../lib/skel/config.ts";
+import { ipamType } from "../../lib/invoke/index.ts";
+import { invalidConfig, netConfSchema, parseWithSchema, unsupportedField, type ConfigContext } from "../../lib/skel/index.ts";
 
 const MAC_PATTERN = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
 const macAddress = z.string().regex(MAC_PATTERN, "must be a MAC address like 0a:58:0a:01:00:05");
@@ -73,35 +72,35 @@ export interface BridgeConfig extends BridgeConfigInput {
   mac?: string;
   /** vlanTrunk flattened into sorted unique VLAN IDs. */
   trunkVlans: number[];
-  /** Whether an IPAM plugin configures addresses (layer 3) or not (layer 2 only). */
-  ipamType?: string;
 }
 
-export function parseBridgeConfig(raw: Record<string, unknown>): BridgeConfigInput {
-  return parseWithSchema(bridgeConfigSchema, raw);
-}
+/**
+ * Parses the configuration and applies the cross-field rules and the MAC sources, in the
+ * reference's order of precedence. STATUS and GC need neither, so they are spared the rules.
+ */
+export function parseBridgeConfig(raw: Record<string, unknown>, context: ConfigContext): BridgeConfig {
+  const input = parseWithSchema(bridgeConfigSchema, raw);
+  const config: BridgeConfig = {
+    ...input,
+    isGateway: input.isGateway || input.isDefaultGateway,
+    mac: input.runtimeConfig?.mac ?? input.args?.cni?.mac,
+    trunkVlans: flattenTrunk(input.vlanTrunk ?? []),
+  };
+  if (!context.attachment) return config;
 
-/** Applies the cross-field rules and the MAC sources, in the reference's order of precedence. */
-export function resolveBridgeConfig(input: BridgeConfigInput, args: CniArgs): BridgeConfig {
+  const { args } = context.attachment;
   args.requireKnown(["MAC"]);
   const cniArgsMac = args.get("MAC");
   if (cniArgsMac !== undefined && !MAC_PATTERN.test(cniArgsMac)) {
     throw invalidConfig("CNI_ARGS MAC", cniArgsMac, "must be a MAC address like 0a:58:0a:01:00:05");
   }
-  const ipamType = input.ipam?.type || undefined;
-  if (ipamType && input.disableContainerInterface) {
+  if (ipamType(input) && input.disableContainerInterface) {
     throw invalidConfig("disableContainerInterface", true, "cannot be used together with ipam (the interface would stay down)");
   }
   if (input.hairpinMode && input.promiscMode) {
     throw invalidConfig("hairpinMode", true, "cannot be combined with promiscMode");
   }
-  return {
-    ...input,
-    isGateway: input.isGateway || input.isDefaultGateway,
-    mac: input.runtimeConfig?.mac ?? input.args?.cni?.mac ?? cniArgsMac,
-    trunkVlans: flattenTrunk(input.vlanTrunk ?? []),
-    ipamType,
-  };
+  return { ...config, mac: config.mac ?? cniArgsMac };
 }
 
 function flattenTrunk(entries: NonNullable<BridgeConfigInput["vlanTrunk"]>): number[] {

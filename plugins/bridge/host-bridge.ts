@@ -1,7 +1,9 @@
 import { Cidr } from "../../lib/ip/index.ts";
+import { deleteOrphanedHostVeth } from "../../lib/link/index.ts";
 import { NetlinkError, isExists, isNotSupported, type Link, type Rtnetlink } from "../../lib/netlink/index.ts";
-import { trySysctl } from "../../lib/netns/sysctl.ts";
+import { trySysctl } from "../../lib/netns/index.ts";
 import { CniError, ErrorCode, type Rollback } from "../../lib/skel/index.ts";
+import type { Result } from "../../lib/types/index.ts";
 import { vlanUnsupported, type BridgeConfig } from "./config.ts";
 
 /**
@@ -65,4 +67,17 @@ export function ensureGatewayAddress(host: Rtnetlink, link: Link, gateway: Cidr,
   }
   // Pin the bridge's MAC: otherwise it follows the lowest port MAC and changes as ports churn.
   if (link.mac) host.setLink(link.index, { mac: link.mac });
+}
+
+/**
+ * DEL with the container side gone: the host end of its veth pair, as prevResult lists it,
+ * when it is still a port of this bridge (its namespace may live on, held by some process).
+ */
+export function deleteOrphanedPort(host: Rtnetlink, bridgeName: string, prevResult: Result | undefined): void {
+  const bridge = host.linkByName(bridgeName);
+  if (!bridge) return;
+  for (const entry of prevResult?.interfaces ?? []) {
+    if (entry.sandbox || entry.name === bridgeName) continue;
+    deleteOrphanedHostVeth(host, entry.name, (link) => link.master === bridge.index);
+  }
 }

@@ -3,129 +3,95 @@
  * through the configured IPAM plugin, and optionally makes the bridge its gateway and
  * masquerades its traffic.
  */
-import { setTimeout as sleep } from "node:timers/promises";
+import { Failures } from "../../lib/core/index.ts";
 import { checkMasquerade, gcMasquerade, setupMasquerade, teardownMasquerade } from "../../lib/firewall/index.ts";
-import { delegateAdd, delegateCheck, delegateDel, delegateGc, delegateStatus, type DelegateTarget } from "../../lib/invoke/index.ts";
-import { applyIpamResult } from "../../lib/ipam/apply.ts";
+import { Ipam, ipamGc, ipamStatus } from "../../lib/invoke/index.ts";
+import {
+  applyIpamResult,
+  releaseAndDeleteInterface,
+  waitUntilUp,
+  withAttachment,
+  withDelAttachment,
+  type Attachment,
+} from "../../lib/link/index.ts";
 import { Rtnetlink, type Link } from "../../lib/netlink/index.ts";
-import { NetNS, NetNSNotFound } from "../../lib/netns/index.ts";
-import { enableForwarding } from "../../lib/netns/forwarding.ts";
-import { trySysctl } from "../../lib/netns/sysctl.ts";
-import { CniError, ErrorCode, Rollback, definePlugin, toCniError, type AttachmentRequest } from "../../lib/skel/index.ts";
+import { enableForwarding, trySysctl } from "../../lib/netns/index.ts";
+import { CniError, ErrorCode, Rollback, definePlugin, requirePrevResult, type AttachmentRequest } from "../../lib/skel/index.ts";
 import type { Result } from "../../lib/types/index.ts";
 import { checkAttachment } from "./check.ts";
-import { bridgeConfigSchema, parseBridgeConfig, resolveBridgeConfig, type BridgeConfig, type BridgeConfigInput } from "./config.ts";
+import { bridgeConfigSchema, parseBridgeConfig, type BridgeConfig } from "./config.ts";
 import { planGateways } from "./gateways.ts";
-import { ensureBridge, ensureGatewayAddress } from "./host-bridge.ts";
+import { deleteOrphanedPort, ensureBridge, ensureGatewayAddress } from "./host-bridge.ts";
 import { createPort } from "./port.ts";
 import { checkSpoofCheck, setupSpoofCheck, teardownSpoofCheck } from "./spoofcheck.ts";
 import { ensureVlanGateway } from "./vlan-gateway.ts";
 
-/** How long to wait for the host end to come up before calling the port broken. */
-const PORT_UP_DELAYS_MS = [0, 50, 500, 1000, 1000];
+type BridgeRequest = AttachmentRequest<BridgeConfig>;
 
-export default definePlugin<BridgeConfigInput>({
+export default definePlugin<BridgeConfig>({
   name: "bridge",
   about: "CNI bridge plugin: connects containers to a Linux bridge through veth pairs",
   configSchema: bridgeConfigSchema,
   parseConfig: parseBridgeConfig,
 
-  async add(request) {
-    const config = resolveBridgeConfig(request.config, request.args);
-    const host = Rtnetlink.open();
-    const netns = NetNS.open(request.netns);
-    const container = Rtnetlink.openIn(netns);
-    try {
-      return await Rollback.guard((rollback) => addAttachment(request, config, { host, netns, container }, rollback));
-    } finally {
-      container.close();
-      netns.close();
-      host.close();
-    }
-  },
+  add: (request) => withAttachment(request.netns, (attachment) => Rollback.guard((rollback) => addAttachment(request, attachment, rollback))),
 
   async del(request) {
-    const config = resolveBridgeConfig(request.config, request.args);
-    const addresses = request.netns ? deleteContainerInterface(request.netns, request.ifname) : undefined;
-    if (config.ipamType) await delegateDel(config.ipamType, request.stdin, delegateTarget(request));
-    if (config.macspoofchk) teardownSpoofCheck(request);
-    if (config.ipMasq && config.ipamType) {
-      teardownMasquerade({
-        network: config.name,
-        containerId: request.containerId,
-        ifname: request.ifname,
-        addresses: addresses ?? request.prevResult?.ips?.map((ipc) => ipc.address),
-      });
-    }
+    const { config } = request;
+    const ipam = Ipam.of(request);
+    await withDelAttachment(request.netns, async (attachment) => {
+      const addresses = await releaseAndDeleteInterface(attachment, request.ifname, async () => ipam?.del());
+      if (!attachment.container) deleteOrphanedPort(attachment.host, config.bridge, request.prevResult);
+      if (config.macspoofchk) teardownSpoofCheck(request);
+      if (config.ipMasq && ipam) {
+        teardownMasquerade({
+          network: config.name,
+          containerId: request.containerId,
+          ifname: request.ifname,
+          addresses: addresses ?? request.prevResult?.ips?.map((ipc) => ipc.address),
+        });
+      }
+    });
   },
 
   async check(request) {
-    const config = resolveBridgeConfig(request.config, request.args);
-    if (config.ipamType) await delegateCheck(config.ipamType, request.stdin, delegateTarget(request));
-    if (!request.prevResult) {
-      throw new CniError(ErrorCode.InvalidConfig, "invalid config: prevResult=(missing): CHECK needs the result of the ADD");
-    }
-    const netns = NetNS.open(request.netns);
-    const host = Rtnetlink.open();
-    const container = Rtnetlink.openIn(netns);
-    try {
-      checkAttachment(host, container, config, request.netns, request.ifname, request.prevResult);
-    } finally {
-      container.close();
-      host.close();
-      netns.close();
-    }
-    if (config.macspoofchk) checkSpoofCheck(request, config.bridge, request.prevResult);
-    if (config.ipMasq && config.ipamType) {
-      const addresses = (request.prevResult.ips ?? []).map((ipc) => ipc.address);
+    const { config } = request;
+    const ipam = Ipam.of(request);
+    await ipam?.check();
+    const prevResult = requirePrevResult(request, "CHECK needs the result of the ADD");
+    await withAttachment(request.netns, (attachment) => checkAttachment(attachment, config, request.netns, request.ifname, prevResult));
+    if (config.macspoofchk) checkSpoofCheck(request, config.bridge, prevResult);
+    if (config.ipMasq && ipam) {
+      const addresses = (prevResult.ips ?? []).map((ipc) => ipc.address);
       checkMasquerade({ network: config.name, containerId: request.containerId, ifname: request.ifname, addresses }, { backend: config.ipMasqBackend });
     }
   },
 
   async status(request) {
-    const config = request.config;
+    const { bridge } = request.config;
     const host = Rtnetlink.open();
     try {
-      reportBridgeStatus(host.linkByName(config.bridge), config.bridge);
+      reportBridgeStatus(host.linkByName(bridge), bridge);
     } finally {
       host.close();
     }
-    if (config.ipam?.type) await delegateStatus(config.ipam.type, request.stdin, { path: request.path });
+    await ipamStatus(request);
   },
 
   async gc(request) {
     // GC goes on after a failure, removing as much as it can, and then reports every failure.
-    const ipamType = request.config.ipam?.type;
-    const failures: CniError[] = [];
-    const attempt = async (work: () => unknown) => {
-      try {
-        await work();
-      } catch (error) {
-        failures.push(toCniError(error));
-      }
-    };
-    if (ipamType) await attempt(() => delegateGc(ipamType, request.stdin, { path: request.path }));
-    if (request.config.ipMasq) await attempt(() => gcMasquerade(request.config.name, request.validAttachments));
-    if (failures.length > 0) {
-      throw new CniError(failures[0]!.code, `GC: ${failures.map((failure) => failure.message).join("; ")}`);
-    }
+    const failures = new Failures();
+    await failures.attemptAsync(() => ipamGc(request));
+    if (request.config.ipMasq) failures.attempt(() => gcMasquerade(request.config.name, request.validAttachments));
+    failures.throwIfAny("GC");
   },
 });
 
-interface Sockets {
-  host: Rtnetlink;
-  netns: NetNS;
-  container: Rtnetlink;
-}
-
-async function addAttachment(
-  request: AttachmentRequest<BridgeConfigInput>,
-  config: BridgeConfig,
-  { host, netns, container }: Sockets,
-  rollback: Rollback,
-): Promise<Result> {
+async function addAttachment(request: BridgeRequest, attachment: Attachment, rollback: Rollback): Promise<Result> {
+  const { config, ifname } = request;
+  const { host, netns } = attachment;
   const bridge = ensureBridge(host, config, rollback);
-  const port = createPort(host, container, netns, bridge, request.ifname, config, rollback);
+  const port = createPort(attachment, bridge, ifname, config, rollback);
   if (config.macspoofchk) setupSpoofCheck(request, port, rollback);
   let result: Result = {
     interfaces: [
@@ -135,21 +101,18 @@ async function addAttachment(
     ],
   };
 
-  if (config.ipamType) {
-    const ipamType = config.ipamType;
-    const ipam = await delegateAdd(ipamType, request.stdin, delegateTarget(request));
-    rollback.add(`${ipamType} reservation`, () => delegateDel(ipamType, request.stdin, delegateTarget(request)));
-    if (!ipam.ips?.length) throw new CniError(ErrorCode.DelegateFailed, `${ipamType} returned no IP address`);
-    const plan = planGateways(ipam, config);
+  const ipam = Ipam.of(request);
+  if (ipam) {
+    const plan = planGateways(await ipam.add(rollback), config);
     result = { ...plan.result, interfaces: result.interfaces };
 
     netns.run(() => {
       const dad = config.enabledad ? "1" : "0";
-      if (config.enabledad) trySysctl(`net/ipv6/conf/${request.ifname}/enhanced_dad`, "1");
-      trySysctl(`net/ipv6/conf/${request.ifname}/accept_dad`, dad);
-      trySysctl(`net/ipv4/conf/${request.ifname}/arp_notify`, "1");
+      if (config.enabledad) trySysctl(`net/ipv6/conf/${ifname}/enhanced_dad`, "1");
+      trySysctl(`net/ipv6/conf/${ifname}/accept_dad`, dad);
+      trySysctl(`net/ipv4/conf/${ifname}/arp_notify`, "1");
     });
-    await applyIpamResult(container, netns, request.ifname, result);
+    await applyIpamResult(attachment, ifname, result);
 
     if (config.isGateway) {
       for (const family of [4, 6] as const) {
@@ -162,12 +125,12 @@ async function addAttachment(
     }
 
     if (config.ipMasq) {
-      const masquerade = { network: config.name, containerId: request.containerId, ifname: request.ifname, addresses: result.ips!.map((ipc) => ipc.address) };
+      const masquerade = { network: config.name, containerId: request.containerId, ifname, addresses: result.ips!.map((ipc) => ipc.address) };
       setupMasquerade(masquerade, { backend: config.ipMasqBackend });
       rollback.add("masquerading", () => teardownMasquerade(masquerade));
     }
   } else if (!config.disableContainerInterface) {
-    container.setLink(port.container.index, { up: true });
+    attachment.container.setLink(port.container.index, { up: true });
   }
 
   const hostEnd = config.disableContainerInterface ? host.linkByIndex(port.host.index) : await waitUntilUp(host, port.host);
@@ -190,51 +153,6 @@ function reportBridgeStatus(bridge: Link | undefined, name: string): void {
   if (!bridge.up) {
     throw new CniError(ErrorCode.LimitedConnectivity, `bridge ${name} is down: containers on it are cut off`);
   }
-}
-
-/** Polls the host end until the bridge port is up, as the reference does. */
-async function waitUntilUp(host: Rtnetlink, port: Link): Promise<Link> {
-  let state = port.operState;
-  for (const delay of PORT_UP_DELAYS_MS) {
-    if (delay) await sleep(delay);
-    const link = host.linkByIndex(port.index);
-    if (!link) throw new CniError(ErrorCode.KernelOperationFailed, `bridge port ${port.name} vanished`);
-    if (link.operState === "up") return link;
-    state = link.operState;
-  }
-  throw new CniError(ErrorCode.KernelOperationFailed, `bridge port ${port.name} stayed ${state} instead of coming up`);
-}
-
-/**
- * Deletes the container's interface (and so the veth pair) and returns the global addresses it
- * had, for masquerade teardown. A namespace or interface already gone is not an error on DEL.
- */
-function deleteContainerInterface(netnsPath: string, ifname: string): string[] | undefined {
-  let netns: NetNS;
-  try {
-    netns = NetNS.open(netnsPath);
-  } catch (error) {
-    if (error instanceof NetNSNotFound) return undefined;
-    throw error;
-  }
-  const container = Rtnetlink.openIn(netns);
-  try {
-    const link = container.linkByName(ifname);
-    if (!link) return undefined;
-    const addresses = container
-      .addresses({ index: link.index })
-      .filter((address) => address.scope === 0)
-      .map((address) => `${address.address}/${address.prefixLength}`);
-    container.deleteLink(link.index);
-    return addresses;
-  } finally {
-    container.close();
-    netns.close();
-  }
-}
-
-function delegateTarget(request: AttachmentRequest<unknown>): DelegateTarget {
-  return { containerId: request.containerId, netns: request.netns, ifname: request.ifname, args: request.args.text, path: request.path };
 }
 
 function hasDns(dns: BridgeConfig["dns"]): dns is NonNullable<BridgeConfig["dns"]> {

@@ -1,7 +1,12 @@
-import { checkMacSpoofCheck, setupMacSpoofCheck, teardownMacSpoofCheck, type MacSpoofCheckRequest } from "../../lib/firewall/index.ts";
+import {
+  checkMacSpoofCheck,
+  setupMacSpoofCheck,
+  teardownMacSpoofCheck,
+  type MacSpoofCheckRequest,
+} from "../../lib/firewall/index.ts";
 import { CniError, ErrorCode, type AttachmentRequest, type Rollback } from "../../lib/skel/index.ts";
 import type { Result } from "../../lib/types/index.ts";
-import type { VethPair } from "./port.ts";
+import type { VethPair } from "../../lib/link/index.ts";
 
 /**
  * macspoofchk: frames the container sends with a source MAC other than its interface's are

@@ -17,7 +17,8 @@ export function ensureVlanGateway(host: Rtnetlink, bridge: Link, config: BridgeC
     const hostNamespace = NetNS.current();
     try {
       const portConfig = { ...config, hairpinMode: false, portIsolation: false, mac: undefined, trunkVlans: [] };
-      gateway = createPort(host, host, hostNamespace, bridge, name, portConfig, rollback).container;
+      // Both ends stay on the host: the host namespace plays the container's part.
+      gateway = createPort({ host, netns: hostNamespace, container: host }, bridge, name, portConfig, rollback).container;
     } finally {
       hostNamespace.close();
     }

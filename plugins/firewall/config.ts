@@ -1,8 +1,13 @@
 import { z } from "zod";
-import { DEFAULT_FIREWALLD_ZONE } from "../../lib/firewall/forward/firewalld.ts";
-import { DEFAULT_ADMIN_CHAIN, FORWARD_CHAIN } from "../../lib/firewall/forward/iptables.ts";
-import { FORWARD_BACKENDS, type ForwardBackendName, type IsolationPolicy } from "../../lib/firewall/forward/types.ts";
-import { netConfSchema, parseWithSchema } from "../../lib/skel/config.ts";
+import {
+  DEFAULT_ADMIN_CHAIN,
+  DEFAULT_FIREWALLD_ZONE,
+  FORWARD_BACKENDS,
+  FORWARD_CHAIN,
+  type ForwardBackendName,
+  type IsolationPolicy,
+} from "../../lib/firewall/index.ts";
+import { netConfSchema, parseWithSchema, type NetConf } from "../../lib/skel/index.ts";
 
 /** iptables takes chain names of up to 28 characters that do not look like an option or a negation. */
 const chainName = z
@@ -43,28 +48,28 @@ export const firewallConfigSchema = netConfSchema.extend({
 
 export type FirewallConfigInput = z.infer<typeof firewallConfigSchema>;
 
-/** The configuration with every default applied. */
-export interface FirewallSettings {
+/** The configuration with every default applied, as every command uses it. */
+export interface FirewallConfig extends NetConf {
   backend: ForwardBackendName | undefined;
   adminChain: string;
   firewalldZone: string;
   ingressPolicy: IngressPolicy;
 }
 
-export function parseFirewallConfig(raw: Record<string, unknown>): FirewallConfigInput {
-  return parseWithSchema(firewallConfigSchema, raw);
-}
-
-export function firewallSettings(config: FirewallConfigInput): FirewallSettings {
+export function parseFirewallConfig(raw: Record<string, unknown>): FirewallConfig {
+  const input = parseWithSchema(firewallConfigSchema, raw);
   return {
-    backend: config.backend || undefined,
-    adminChain: config.iptablesAdminChainName || DEFAULT_ADMIN_CHAIN,
-    firewalldZone: config.firewalldZone || DEFAULT_FIREWALLD_ZONE,
-    ingressPolicy: config.ingressPolicy || "open",
+    cniVersion: input.cniVersion,
+    name: input.name,
+    type: input.type,
+    backend: input.backend || undefined,
+    adminChain: input.iptablesAdminChainName || DEFAULT_ADMIN_CHAIN,
+    firewalldZone: input.firewalldZone || DEFAULT_FIREWALLD_ZONE,
+    ingressPolicy: input.ingressPolicy || "open",
   };
 }
 
 /** The isolation policy, or undefined for "open". */
-export function isolationPolicy(settings: FirewallSettings): IsolationPolicy | undefined {
-  return settings.ingressPolicy === "open" ? undefined : settings.ingressPolicy;
+export function isolationPolicy(config: FirewallConfig): IsolationPolicy | undefined {
+  return config.ingressPolicy === "open" ? undefined : config.ingressPolicy;
 }

@@ -11,22 +11,22 @@ import {
   setupForwardAccess,
   teardownForwardAccess,
   type ForwardAccessOptions,
-} from "../../lib/firewall/forward/index.ts";
-import type { ForwardAccessRequest, ForwardAttachment } from "../../lib/firewall/forward/types.ts";
-import { definePlugin, invalidConfig, type AttachmentRequest } from "../../lib/skel/index.ts";
+  type ForwardAccessRequest,
+  type ForwardAttachment,
+} from "../../lib/firewall/index.ts";
+import { definePlugin, invalidConfig, requirePrevResult, type AttachmentRequest } from "../../lib/skel/index.ts";
 import type { Result } from "../../lib/types/index.ts";
-import { firewallSettings, isolationPolicy, parseFirewallConfig, type FirewallConfigInput, type FirewallSettings, firewallConfigSchema } from "./config.ts";
+import { firewallConfigSchema, isolationPolicy, parseFirewallConfig, type FirewallConfig } from "./config.ts";
 
-export default definePlugin<FirewallConfigInput>({
+export default definePlugin<FirewallConfig>({
   name: "firewall",
   about: "CNI firewall plugin: lets containers' forwarded traffic through iptables or firewalld",
   configSchema: firewallConfigSchema,
   parseConfig: parseFirewallConfig,
 
   async add(request) {
-    const settings = firewallSettings(request.config);
-    const prevResult = requirePrevResult(request.prevResult, "ADD");
-    setupForwardAccess(accessRequest(settings, request, prevResult), accessOptions(settings));
+    const prevResult = requirePrevResult(request, needsPrevResult("ADD"));
+    setupForwardAccess(accessRequest(request, prevResult), accessOptions(request.config));
     return prevResult;
   },
 
@@ -34,56 +34,49 @@ export default definePlugin<FirewallConfigInput>({
   // that died before caching the result); prevResult's addresses also find the reference's
   // untagged rules. The shared chains and a bridge's isolation stay: other containers rely on them.
   async del(request) {
-    const settings = firewallSettings(request.config);
-    teardownForwardAccess(attachmentOf(request), containerAddresses(request.prevResult), accessOptions(settings));
+    teardownForwardAccess(attachmentOf(request), containerAddresses(request.prevResult), accessOptions(request.config));
   },
 
   async check(request) {
-    const settings = firewallSettings(request.config);
-    const prevResult = requirePrevResult(request.prevResult, "CHECK");
-    checkForwardAccess(accessRequest(settings, request, prevResult), accessOptions(settings));
+    const prevResult = requirePrevResult(request, needsPrevResult("CHECK"));
+    checkForwardAccess(accessRequest(request, prevResult), accessOptions(request.config));
   },
 
   async status(request) {
-    const settings = firewallSettings(request.config);
-    ensureForwardAccessUsable(accessOptions(settings), isolationPolicy(settings) !== undefined);
+    ensureForwardAccessUsable(accessOptions(request.config), isolationPolicy(request.config) !== undefined);
   },
 
   // The tagged iptables rules of attachments not in cni.dev/valid-attachments; the reference's
   // untagged rules and firewalld's sources name no attachment and stay (README.md, "Garbage collection").
   async gc(request) {
-    const settings = firewallSettings(request.config);
-    gcForwardAccess(request.config.name, request.validAttachments, accessOptions(settings));
+    gcForwardAccess(request.config.name, request.validAttachments, accessOptions(request.config));
   },
 });
 
-function attachmentOf(request: AttachmentRequest<FirewallConfigInput>): ForwardAttachment {
+function attachmentOf(request: AttachmentRequest<FirewallConfig>): ForwardAttachment {
   return { network: request.config.name, containerId: request.containerId, ifname: request.ifname };
 }
 
-function requirePrevResult(prevResult: Result | undefined, command: string): Result {
-  if (!prevResult) {
-    throw invalidConfig("prevResult", undefined, `${command} needs the previous plugin's result: chain firewall after a plugin that returns one (bridge, ptp, ...)`);
-  }
-  return prevResult;
+function needsPrevResult(command: string): string {
+  return `${command} needs the previous plugin's result: chain firewall after a plugin that returns one (bridge, ptp, ...)`;
 }
 
 function containerAddresses(prevResult: Result | undefined): string[] {
   return (prevResult?.ips ?? []).map((ipc) => ipc.address);
 }
 
-function accessOptions(settings: FirewallSettings): ForwardAccessOptions {
-  return { backend: settings.backend, adminChain: settings.adminChain, firewalldZone: settings.firewalldZone };
+function accessOptions(config: FirewallConfig): ForwardAccessOptions {
+  return { backend: config.backend, adminChain: config.adminChain, firewalldZone: config.firewalldZone };
 }
 
 /**
  * The container's addresses, and with an isolating ingress policy the bridge to isolate: the
  * first interface of prevResult, where bridge lists it (the reference takes the same one).
  */
-function accessRequest(settings: FirewallSettings, request: AttachmentRequest<FirewallConfigInput>, prevResult: Result): ForwardAccessRequest {
+function accessRequest(request: AttachmentRequest<FirewallConfig>, prevResult: Result): ForwardAccessRequest {
   const addresses = containerAddresses(prevResult);
   const attachment = attachmentOf(request);
-  const policy = isolationPolicy(settings);
+  const policy = isolationPolicy(request.config);
   if (!policy) return { attachment, addresses };
   const bridge = prevResult.interfaces?.[0]?.name;
   if (!bridge) {

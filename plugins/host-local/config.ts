@@ -1,6 +1,12 @@
 import { z } from "zod";
-import { normalizeIpamConfig, requestedFromConfig, type IpamConfig, type RequestedIP } from "../../lib/ipam/index.ts";
-import { netConfSchema, parseWithSchema, type Command, type NetConf } from "../../lib/skel/index.ts";
+import {
+  normalizeIpamConfig,
+  requestedFromCniArgs,
+  requestedFromConfig,
+  type IpamConfig,
+  type RequestedIP,
+} from "../../lib/ipam/index.ts";
+import { netConfSchema, parseWithSchema, type ConfigContext, type NetConf } from "../../lib/skel/index.ts";
 
 /**
  * host-local's configuration: the schema of what users write (exported for JSON Schema
@@ -59,12 +65,15 @@ export const hostLocalConfigSchema = netConfSchema.extend({
 
 export type HostLocalConfig = NetConf & {
   ipamConfig: IpamConfig;
-  /** args.cni.ips and runtimeConfig.ips, parsed; CNI_ARGS IP is added at ADD time. */
+  /** ADD: the addresses asked for, from CNI_ARGS IP, args.cni.ips and runtimeConfig.ips, in that order. */
   requestedIPs: RequestedIP[];
 };
 
-/** Parses the stdin configuration (codes 7 and 1 from normalizeIpamConfig). */
-export function parseHostLocalConfig(raw: Record<string, unknown>, _command: Command): HostLocalConfig {
+/**
+ * Parses the stdin configuration (codes 7 and 1 from normalizeIpamConfig) and, for ADD, the
+ * addresses asked for (CNI_ARGS IP is refused on other keys unless IgnoreUnknown, code 4).
+ */
+export function parseHostLocalConfig(raw: Record<string, unknown>, context: Pick<ConfigContext, "command" | "attachment">): HostLocalConfig {
   const config = parseWithSchema(hostLocalConfigSchema, raw);
   const ipamConfig = normalizeIpamConfig({
     name: config.name,
@@ -73,12 +82,12 @@ export function parseHostLocalConfig(raw: Record<string, unknown>, _command: Com
     ipam: config.ipam,
     ipRanges: config.runtimeConfig?.ipRanges,
   });
-  return {
-    ...config,
-    ipamConfig,
-    requestedIPs: [
-      ...requestedFromConfig(config.args?.cni?.ips, "args.cni.ips"),
-      ...requestedFromConfig(config.runtimeConfig?.ips, "runtimeConfig.ips"),
-    ],
-  };
+  const requestedIPs = [
+    ...requestedFromConfig(config.args?.cni?.ips, "args.cni.ips"),
+    ...requestedFromConfig(config.runtimeConfig?.ips, "runtimeConfig.ips"),
+  ];
+  if (context.command !== "ADD" || !context.attachment) return { ...config, ipamConfig, requestedIPs };
+  const { args } = context.attachment;
+  args.requireKnown(["IP"]);
+  return { ...config, ipamConfig, requestedIPs: [...requestedFromCniArgs(args.get("IP")), ...requestedIPs] };
 }

@@ -10,7 +10,6 @@ import {
   HostLocalStore,
   parseResolvConf,
   planRequestedIPs,
-  requestedFromCniArgs,
   toIPConfig,
   type IpamConfig,
 } from "../../lib/ipam/index.ts";
@@ -25,10 +24,9 @@ export default definePlugin<HostLocalConfig>({
   configSchema: hostLocalConfigSchema,
   parseConfig: parseHostLocalConfig,
 
-  async add({ config, containerId, ifname, args }) {
+  async add({ config, containerId, ifname }) {
     const { ipamConfig } = config;
-    args.requireKnown(["IP"]);
-    const plan = planRequestedIPs(ipamConfig.rangeSets, [...requestedFromCniArgs(args.get("IP")), ...config.requestedIPs]);
+    const plan = planRequestedIPs(ipamConfig.rangeSets, config.requestedIPs);
     const dns = ipamConfig.resolvConf === undefined ? undefined : readResolvConf(ipamConfig.resolvConf);
     const allocations = locked(openStore(ipamConfig), (store) => allocateAll(store, ipamConfig, { containerId, ifname }, plan));
     return { ips: allocations.map(toIPConfig), routes: ipamConfig.routes, dns };

@@ -2,8 +2,8 @@
  * loopback: brings the container's `lo` up on ADD and down on DEL. CNI_IFNAME is ignored, as in
  * the reference: this plugin only ever touches `lo`.
  */
-import { Rtnetlink } from "../../lib/netlink/index.ts";
-import { NetNS, NetNSNotFound } from "../../lib/netns/index.ts";
+import { withAttachment, withDelAttachment } from "../../lib/link/index.ts";
+import type { Rtnetlink } from "../../lib/netlink/index.ts";
 import { CniError, ErrorCode, definePlugin, netConfSchema, parseWithSchema } from "../../lib/skel/index.ts";
 import type { IPConfig, Result } from "../../lib/types/index.ts";
 
@@ -16,9 +16,10 @@ export default definePlugin({
   parseConfig: (raw) => parseWithSchema(netConfSchema, raw),
 
   async add({ netns, prevResult }) {
-    const addresses = withLoopback(netns, (nl, index) => {
-      nl.setLink(index, { up: true });
-      return nl.addresses({ index });
+    const addresses = await withAttachment(netns, ({ container }) => {
+      const index = loopbackIndex(container, netns);
+      container.setLink(index, { up: true });
+      return container.addresses({ index });
     });
     const nonLoopback = addresses.find((address) => !isLoopbackAddress(address.address));
     if (nonLoopback) {
@@ -36,33 +37,23 @@ export default definePlugin({
     return result;
   },
 
+  // With the container side gone there is nothing left to undo.
   async del({ netns }) {
-    if (!netns) return;
-    try {
-      withLoopback(netns, (nl, index) => nl.setLink(index, { up: false }));
-    } catch (error) {
-      // DEL after the namespace is gone has nothing left to undo.
-      if (!(error instanceof NetNSNotFound)) throw error;
-    }
+    await withDelAttachment(netns, ({ container }) => {
+      if (container) container.setLink(loopbackIndex(container, netns), { up: false });
+    });
   },
 
   async check({ netns }) {
-    const up = withLoopback(netns, (nl, index) => nl.linkByIndex(index)?.up ?? false);
+    const up = await withAttachment(netns, ({ container }) => container.linkByIndex(loopbackIndex(container, netns))?.up ?? false);
     if (!up) throw new CniError(ErrorCode.CheckFailed, `${LOOPBACK} is down in ${netns}`);
   },
 });
 
-function withLoopback<T>(netnsPath: string, work: (nl: Rtnetlink, index: number) => T): T {
-  const netns = NetNS.open(netnsPath);
-  const nl = Rtnetlink.openIn(netns);
-  try {
-    const lo = nl.linkByName(LOOPBACK);
-    if (!lo) throw new CniError(ErrorCode.KernelOperationFailed, `${netnsPath} has no ${LOOPBACK} interface`);
-    return work(nl, lo.index);
-  } finally {
-    nl.close();
-    netns.close();
-  }
+function loopbackIndex(nl: Rtnetlink, netnsPath: string): number {
+  const lo = nl.linkByName(LOOPBACK);
+  if (!lo) throw new CniError(ErrorCode.KernelOperationFailed, `${netnsPath} has no ${LOOPBACK} interface`);
+  return lo.index;
 }
 
 function isLoopbackAddress(address: string): boolean {

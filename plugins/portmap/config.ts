@@ -1,8 +1,13 @@
 import { z } from "zod";
-import { FIREWALL_BACKENDS, PORT_PROTOCOLS, type FirewallBackendName, type PortMapping, type PortMapSettings } from "../../lib/firewall/index.ts";
+import {
+  FIREWALL_BACKENDS,
+  PORT_PROTOCOLS,
+  type FirewallBackendName,
+  type PortMapping,
+  type PortMapSettings,
+} from "../../lib/firewall/index.ts";
 import { IPAddress } from "../../lib/ip/index.ts";
-import { invalidConfig } from "../../lib/skel/errors.ts";
-import { netConfSchema, parseWithSchema } from "../../lib/skel/config.ts";
+import { invalidConfig, netConfSchema, parseWithSchema, type NetConf } from "../../lib/skel/index.ts";
 
 /** The reference's default: Kubernetes uses bits 14 and 15, Calico 20-31. */
 const DEFAULT_MARK_MASQ_BIT = 13;
@@ -58,8 +63,8 @@ export const portmapConfigSchema = netConfSchema.extend({
 
 export type PortMapConfigInput = z.infer<typeof portmapConfigSchema>;
 
-/** The configuration with defaults applied and cross-field rules checked, ready to act on. */
-export interface PortMapConfig {
+/** The port mappings with defaults applied and cross-field rules checked, ready to act on. */
+export interface PortMapPlan {
   network: string;
   mappings: PortMapping[];
   settings: PortMapSettings;
@@ -67,11 +72,20 @@ export interface PortMapConfig {
   backend: FirewallBackendName | undefined;
 }
 
-export function parsePortMapConfig(raw: Record<string, unknown>): PortMapConfigInput {
+/** What every command works with: the plan and the keys every configuration has. */
+export interface PortMapConfig extends NetConf, PortMapPlan {}
+
+export function parsePortMapConfig(raw: Record<string, unknown>): PortMapConfig {
+  const input = parsePortMapInput(raw);
+  return { cniVersion: input.cniVersion, name: input.name, type: input.type, ...resolvePortMapConfig(input) };
+}
+
+/** The configuration as written, checked against the schema only. */
+export function parsePortMapInput(raw: Record<string, unknown>): PortMapConfigInput {
   return parseWithSchema(portmapConfigSchema, raw);
 }
 
-export function resolvePortMapConfig(input: PortMapConfigInput): PortMapConfig {
+export function resolvePortMapConfig(input: PortMapConfigInput): PortMapPlan {
   if (input.markMasqBit !== undefined && input.externalSetMarkChain !== undefined) {
     throw invalidConfig("externalSetMarkChain", input.externalSetMarkChain, `cannot be combined with markMasqBit=${input.markMasqBit}: set one or the other`);
   }

@@ -1,6 +1,6 @@
 import { Cidr, IPAddress } from "../../lib/ip/index.ts";
 import { RTN_UNICAST, Rtnetlink, type RouteEntry } from "../../lib/netlink/index.ts";
-import { writeSysctl } from "../../lib/netns/sysctl.ts";
+import { writeSysctl } from "../../lib/netns/index.ts";
 import { CniError, ErrorCode } from "../../lib/skel/index.ts";
 import type { Result } from "../../lib/types/index.ts";
 

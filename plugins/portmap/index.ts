@@ -17,20 +17,22 @@ import {
   type PortMapRequest,
 } from "../../lib/firewall/index.ts";
 import { Cidr, type IPFamily } from "../../lib/ip/index.ts";
-import { CniError, ErrorCode, definePlugin, invalidConfig, log, type AttachmentRequest } from "../../lib/skel/index.ts";
+import { CniError, ErrorCode, definePlugin, log, requirePrevResult, type AttachmentRequest } from "../../lib/skel/index.ts";
 import type { Result } from "../../lib/types/index.ts";
-import { parsePortMapConfig, resolvePortMapConfig, type PortMapConfig, type PortMapConfigInput, portmapConfigSchema } from "./config.ts";
+import { parsePortMapConfig, type PortMapConfig, portmapConfigSchema } from "./config.ts";
 import { containerAddresses, enableLocalnetRouting } from "./host.ts";
 
-export default definePlugin<PortMapConfigInput>({
+const NEEDS_PREV_RESULT = "portmap is a chained plugin and needs the result of the plugin before it";
+
+export default definePlugin<PortMapConfig>({
   name: "portmap",
   about: "CNI portmap plugin: forwards host ports to the container with iptables or nftables",
   configSchema: portmapConfigSchema,
   parseConfig: parsePortMapConfig,
 
   async add(request) {
-    const config = resolvePortMapConfig(request.config);
-    const prevResult = requirePrevResult(request);
+    const { config } = request;
+    const prevResult = requirePrevResult(request, NEEDS_PREV_RESULT);
     const portmap = portMapRequest(request, config, prevResult);
     if (!portmap) return prevResult;
     try {
@@ -47,7 +49,7 @@ export default definePlugin<PortMapConfigInput>({
   },
 
   async del(request) {
-    const config = resolvePortMapConfig(request.config);
+    const { config } = request;
     // By chain name and rule comment: no addresses needed, so no prevResult either. Unlike the
     // reference, this runs even when DEL comes without portMappings (upstream cnitool sends none
     // unless CAP_ARGS is set again), which would otherwise leave the ADD's rules behind.
@@ -56,13 +58,13 @@ export default definePlugin<PortMapConfigInput>({
   },
 
   async check(request) {
-    const config = resolvePortMapConfig(request.config);
-    const portmap = portMapRequest(request, config, requirePrevResult(request));
+    const { config } = request;
+    const portmap = portMapRequest(request, config, requirePrevResult(request, NEEDS_PREV_RESULT));
     if (portmap) checkPortMappings(portmap, { backend: config.backend });
   },
 
   async status(request) {
-    const config = resolvePortMapConfig(request.config);
+    const { config } = request;
     const probes = toolProbes(commandExecutor());
     const backend = chooseBackend(config.backend, probes);
     const usable = backend === "iptables" ? probes.iptablesUsable() : probes.nftablesUsable();
@@ -77,13 +79,9 @@ export default definePlugin<PortMapConfigInput>({
   },
 });
 
-function requirePrevResult(request: AttachmentRequest<PortMapConfigInput>): Result {
-  if (request.prevResult) return request.prevResult;
-  throw invalidConfig("prevResult", undefined, "portmap is a chained plugin and needs the result of the plugin before it");
-}
 
 /** What to forward, or nothing when there are no mappings or no container address to forward to. */
-function portMapRequest(request: AttachmentRequest<PortMapConfigInput>, config: PortMapConfig, prevResult: Result): PortMapRequest | undefined {
+function portMapRequest(request: AttachmentRequest<PortMapConfig>, config: PortMapConfig, prevResult: Result): PortMapRequest | undefined {
   if (config.mappings.length === 0) return undefined;
   const addresses = containerAddresses(prevResult, request.ifname);
   if (addresses.length === 0) return undefined;

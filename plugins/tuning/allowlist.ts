@@ -1,4 +1,4 @@
-import { CniError, ErrorCode } from "../../lib/skel/errors.ts";
+import { CniError, ErrorCode } from "../../lib/skel/index.ts";
 import { readSmallFile } from "../../lib/sys/index.ts";
 import { invalidSysctlKey } from "./sysctl-key.ts";
 

@@ -1,8 +1,15 @@
 import { z } from "zod";
-import type { CniArgs } from "../../lib/skel/args.ts";
-import { netConfSchema, parseWithSchema, type NetConf } from "../../lib/skel/config.ts";
-import { CniError, ErrorCode, invalidConfig } from "../../lib/skel/errors.ts";
-import { findDuplicateKeys } from "../../lib/skel/json.ts";
+import {
+  CniError,
+  ErrorCode,
+  findDuplicateKeys,
+  invalidConfig,
+  netConfSchema,
+  parseWithSchema,
+  type CniArgs,
+  type ConfigContext,
+  type NetConf,
+} from "../../lib/skel/index.ts";
 import { parseMac } from "./mac.ts";
 import { sysctlPath } from "./sysctl-key.ts";
 
@@ -54,23 +61,29 @@ export const tuningConfigSchema = netConfSchema.extend({
 export type TuningConfigInput = z.infer<typeof tuningConfigSchema>;
 
 /**
- * What every command reads: DEL, GC and STATUS only need the data directory, so they read
+ * What every command works with. DEL, GC and STATUS only need the data directory, so they read
  * nothing else, and a configuration that ADD refused can still be cleaned up.
  */
 export interface TuningNetConf extends NetConf {
   dataDir: string;
   /** GC only: whether the request listed its valid attachments at all. */
   listsValidAttachments: boolean;
+  /** ADD and CHECK: what to set and verify; nothing for the other commands. */
+  settings: TuningSettings;
 }
 
 const commonSchema = netConfSchema.extend({ dataDir: z.string().nullish() });
 
-export function parseTuningConfig(raw: Record<string, unknown>): TuningNetConf {
+export function parseTuningConfig(raw: Record<string, unknown>, context: ConfigContext): TuningNetConf {
   const config = parseWithSchema(commonSchema, raw);
+  const applies = (context.command === "ADD" || context.command === "CHECK") && context.attachment;
   return {
     ...config,
     dataDir: config.dataDir || DEFAULT_DATA_DIR,
     listsValidAttachments: raw["cni.dev/valid-attachments"] !== undefined,
+    settings: applies
+      ? resolveTuningSettings(config, applies.args, applies.ifname, context.stdin.toString("utf8"))
+      : { sysctls: [], link: {} },
   };
 }
 

@@ -4,26 +4,28 @@
  * earlier plugin created. It saves the interface's original values on ADD and puts them back
  * on DEL, and passes the previous result on with the new MAC.
  */
-import { Rtnetlink } from "../../lib/netlink/index.ts";
-import { NetNS, NetNSNotFound } from "../../lib/netns/index.ts";
+import { withAttachment, withDelAttachment } from "../../lib/link/index.ts";
+import type { Rtnetlink } from "../../lib/netlink/index.ts";
 import {
   CniError,
   ErrorCode,
   Rollback,
   definePlugin,
-  invalidConfig,
   invalidEnvironment,
   log,
+  requirePrevResult,
   type AttachmentRequest,
 } from "../../lib/skel/index.ts";
 import type { Result } from "../../lib/types/index.ts";
 import { readAllowlist, requireAllowed } from "./allowlist.ts";
-import { parseTuningConfig, resolveTuningSettings, tuningConfigSchema, type LinkSettings, type TuningNetConf, type TuningSettings } from "./config.ts";
-import { applyLinkSettings, checkLinkSettings, restoreLinkSettings, snapshot, type RestoreFailure } from "./link-settings.ts";
-import { collectSavedStates, prepareDataDir, readSavedState, removeSavedState, savedStatePath, writeSavedState, type SavedState } from "./saved-state.ts";
+import { parseTuningConfig, tuningConfigSchema, type LinkSettings, type TuningNetConf } from "./config.ts";
+import { applyLinkSettings, checkLinkSettings, restoreLinkSettings, snapshot } from "./link-settings.ts";
+import { collectSavedStates, prepareDataDir, readSavedState, removeSavedState, savedStatePath, writeSavedState } from "./saved-state.ts";
 import { applySysctls, checkSysctls } from "./sysctls.ts";
 
 type TuningRequest = AttachmentRequest<TuningNetConf>;
+
+const NEEDS_PREV_RESULT = "tuning is a chained plugin and needs the result of the plugin before it";
 
 export default definePlugin<TuningNetConf>({
   name: "tuning",
@@ -32,14 +34,14 @@ export default definePlugin<TuningNetConf>({
   parseConfig: parseTuningConfig,
 
   async add(request) {
-    const settings = resolveSettings(request);
+    const { settings } = request.config;
     if (settings.sysctls.length > 0) {
       const allowlist = readAllowlist();
       if (allowlist) requireAllowed(settings.sysctls.map((sysctl) => sysctl.key), allowlist);
     }
-    const prevResult = requirePrevResult(request);
+    const prevResult = requirePrevResult(request, NEEDS_PREV_RESULT);
     if (hasLinkSettings(settings.link)) prepareDataDir(request.config.dataDir);
-    return withContainer(request.netns, (netns, container) =>
+    return withAttachment(request.netns, ({ netns, container }) =>
       Rollback.guard(async (rollback) => {
         applySysctls(netns, settings.sysctls, rollback);
         if (hasLinkSettings(settings.link)) tuneLink(request, container, settings.link, rollback);
@@ -57,12 +59,17 @@ export default definePlugin<TuningNetConf>({
       removeSavedState(path);
       return;
     }
-    const failures = restoreInNamespace(request, saved.state);
-    if (failures.length > 0) {
-      const described = failures.map((failure) => failure.message).join("; ");
+    // Nothing to restore when the container side or the interface is gone.
+    const outcome = await withDelAttachment(request.netns, ({ container }) => {
+      const link = container?.linkByName(request.ifname);
+      return container && link ? restoreLinkSettings(container, link, saved.state) : undefined;
+    });
+    if (outcome && outcome.failures.errors.length > 0) {
+      const { failures, worthRetrying } = outcome;
+      const described = failures.errors.map((failure) => failure.message).join("; ");
       // Failing DEL would stop the runtime from deleting the rest of the chain. A failure that a
       // later DEL might overcome keeps the file (GC removes it); values the kernel refuses never will.
-      if (failures.some((failure) => !failure.refused)) {
+      if (worthRetrying) {
         log(`tuning: ${request.ifname} in ${request.netns}: ${described}; keeping ${path}`);
         return;
       }
@@ -72,9 +79,9 @@ export default definePlugin<TuningNetConf>({
   },
 
   async check(request) {
-    const settings = resolveSettings(request);
-    requirePrevResult(request);
-    await withContainer(request.netns, async (netns, container) => {
+    const { settings } = request.config;
+    requirePrevResult(request, NEEDS_PREV_RESULT);
+    await withAttachment(request.netns, ({ netns, container }) => {
       checkSysctls(netns, settings.sysctls);
       if (hasLinkSettings(settings.link)) {
         const link = container.linkByName(request.ifname);
@@ -100,33 +107,8 @@ export default definePlugin<TuningNetConf>({
   },
 });
 
-function resolveSettings(request: TuningRequest): TuningSettings {
-  return resolveTuningSettings(request.config, request.args, request.ifname, request.stdin.toString("utf8"));
-}
-
-function requirePrevResult(request: TuningRequest): Result {
-  if (!request.prevResult) {
-    throw invalidConfig("prevResult", undefined, "tuning is a chained plugin and needs the result of the plugin before it");
-  }
-  return request.prevResult;
-}
-
 function hasLinkSettings(settings: LinkSettings): boolean {
   return Object.keys(settings).length > 0;
-}
-
-async function withContainer<T>(netnsPath: string, work: (netns: NetNS, container: Rtnetlink) => Promise<T>): Promise<T> {
-  const netns = NetNS.open(netnsPath);
-  try {
-    const container = Rtnetlink.openIn(netns);
-    try {
-      return await work(netns, container);
-    } finally {
-      container.close();
-    }
-  } finally {
-    netns.close();
-  }
 }
 
 /** Saves the interface's current values of what is configured, then changes them. */
@@ -139,8 +121,7 @@ function tuneLink(request: TuningRequest, container: Rtnetlink, settings: LinkSe
   const saved = { ...snapshot(link, settings), network: request.config.name };
   writeSavedState(path, saved);
   rollback.add(`${request.ifname}'s settings`, () => {
-    const failures = restoreLinkSettings(container, link, saved);
-    if (failures.length > 0) throw new Error(failures.map((failure) => failure.message).join("; "));
+    restoreLinkSettings(container, link, saved).failures.throwIfAny(`restore ${request.ifname}`);
     removeSavedState(path);
   });
   applyLinkSettings(container, link, settings);
@@ -160,24 +141,4 @@ function withTunedInterface(prevResult: Result, request: TuningRequest, settings
     };
   });
   return interfaces ? { ...prevResult, interfaces } : prevResult;
-}
-
-/** DEL: nothing to restore when the namespace or the interface is gone; returns restore failures. */
-function restoreInNamespace(request: TuningRequest, saved: SavedState): RestoreFailure[] {
-  if (!request.netns) return [];
-  let netns: NetNS;
-  try {
-    netns = NetNS.open(request.netns);
-  } catch (error) {
-    if (error instanceof NetNSNotFound) return [];
-    throw error;
-  }
-  const container = Rtnetlink.openIn(netns);
-  try {
-    const link = container.linkByName(request.ifname);
-    return link ? restoreLinkSettings(container, link, saved) : [];
-  } finally {
-    container.close();
-    netns.close();
-  }
 }

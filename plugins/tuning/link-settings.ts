@@ -1,5 +1,7 @@
-import { NetlinkError, type Link, type LinkChange, type Rtnetlink } from "../../lib/netlink/index.ts";
-import { CniError, ErrorCode, invalidConfig } from "../../lib/skel/errors.ts";
+import { Failures } from "../../lib/core/index.ts";
+import { isRefusedValue } from "../../lib/link/index.ts";
+import type { Link, LinkChange, Rtnetlink } from "../../lib/netlink/index.ts";
+import { CniError, ErrorCode, invalidConfig } from "../../lib/skel/index.ts";
 import type { LinkSettings } from "./config.ts";
 import type { SavedState } from "./saved-state.ts";
 
@@ -37,9 +39,6 @@ export function snapshot(link: Link, settings: LinkSettings): SavedState {
   return state;
 }
 
-/** EINVAL, ERANGE, and EADDRNOTAVAIL (a MAC that is not a unicast address). */
-const REFUSED_VALUE = [22, 34, 99];
-
 /** Sets each configured value; a value the kernel refuses is a configuration error naming it. */
 export function applyLinkSettings(nl: Rtnetlink, link: Link, settings: LinkSettings): void {
   for (const setting of APPLY_ORDER) {
@@ -48,7 +47,7 @@ export function applyLinkSettings(nl: Rtnetlink, link: Link, settings: LinkSetti
     try {
       nl.setLink(link.index, change(setting, value));
     } catch (error) {
-      if (error instanceof NetlinkError && REFUSED_VALUE.includes(error.errno)) {
+      if (isRefusedValue(error)) {
         throw invalidConfig(setting, value, `${link.name} does not accept this ${SETTINGS[setting].words}: ${error.message}`);
       }
       throw error;
@@ -56,19 +55,20 @@ export function applyLinkSettings(nl: Rtnetlink, link: Link, settings: LinkSetti
   }
 }
 
-/** A setting that could not be put back; `refused` when the kernel refuses the value itself, so trying again cannot help. */
-export interface RestoreFailure {
-  message: string;
-  refused: boolean;
+/**
+ * What a restore could not put back. `worthRetrying` is false when the kernel refused every
+ * value itself (loopback's all-zero MAC, which tuning could change but not set back): no later
+ * DEL could restore those either.
+ */
+export interface RestoreOutcome {
+  failures: Failures;
+  worthRetrying: boolean;
 }
 
-/**
- * Puts saved values back, each on its own so one failure does not stop the rest; returns the
- * failures. A value the kernel refuses is one no later DEL could restore either (the all-zero
- * MAC of loopback, which tuning could change but not set back).
- */
-export function restoreLinkSettings(nl: Rtnetlink, link: Link, saved: SavedState): RestoreFailure[] {
-  const failures: RestoreFailure[] = [];
+/** Puts saved values back, each on its own so one failure does not stop the rest. */
+export function restoreLinkSettings(nl: Rtnetlink, link: Link, saved: SavedState): RestoreOutcome {
+  const failures = new Failures();
+  let worthRetrying = false;
   for (const setting of RESTORE_ORDER) {
     const value = saved[setting];
     // As in the reference, an empty MAC and a zero MTU mean "not saved".
@@ -76,11 +76,11 @@ export function restoreLinkSettings(nl: Rtnetlink, link: Link, saved: SavedState
     try {
       nl.setLink(link.index, change(setting, value));
     } catch (error) {
-      const refused = error instanceof NetlinkError && REFUSED_VALUE.includes(error.errno);
-      failures.push({ message: `restore ${SETTINGS[setting].words}: ${(error as Error).message}`, refused });
+      if (!isRefusedValue(error)) worthRetrying = true;
+      failures.add(error, `restore ${SETTINGS[setting].words}`);
     }
   }
-  return failures;
+  return { failures, worthRetrying };
 }
 
 /** CHECK: every configured value is what the link has now (code 104 naming setting, expected and actual). */

@@ -1,4 +1,4 @@
-import { CniError, ErrorCode } from "../../lib/skel/errors.ts";
+import { CniError, ErrorCode } from "../../lib/skel/index.ts";
 
 /** The placeholder in a key that stands for CNI_IFNAME, as in the reference. */
 export const IFNAME_PLACEHOLDER = "IFNAME";

@@ -1,5 +1,4 @@
-import type { NetNS } from "../../lib/netns/index.ts";
-import { readSysctl, writeSysctl } from "../../lib/netns/sysctl.ts";
+import { type NetNS, readSysctl, writeSysctl } from "../../lib/netns/index.ts";
 import { CniError, ErrorCode, type Rollback } from "../../lib/skel/index.ts";
 import type { Sysctl } from "./config.ts";
 import { invalidSysctlKey } from "./sysctl-key.ts";

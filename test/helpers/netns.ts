@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { sleepSync } from "../../lib/sys/sleep.ts";
+import { sleepSync } from "../../lib/sys/index.ts";
 import { uniqueName } from "./tag.ts";
 
 /** A network namespace made by a test with `ip netns add`; path is what CNI_NETNS takes. */

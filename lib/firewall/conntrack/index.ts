@@ -1,8 +1,7 @@
 import type { IPFamily } from "../../ip/index.ts";
-import { NetlinkError } from "../../netlink/errors.ts";
-import { NetlinkSocket } from "../../netlink/socket.ts";
-import { log } from "../../skel/log.ts";
-import { Errno } from "../../sys/errno.ts";
+import { NetlinkError, NetlinkSocket } from "../../netlink/index.ts";
+import { log } from "../../core/index.ts";
+import { Errno } from "../../sys/index.ts";
 import { NETLINK_NETFILTER } from "../nfnetlink.ts";
 import { dumpEntriesRequest, IPPROTO_UDP, parseEntry } from "./messages.ts";
 

@@ -1,7 +1,16 @@
 import type { IPFamily } from "../../ip/index.ts";
-import { AttributeSet, attr } from "../../netlink/attributes.ts";
-import { AF_INET, AF_INET6, NLA_F_NESTED, NLM_F_ACK, NLM_F_DUMP } from "../../netlink/constants.ts";
-import { request, type NetlinkMessage, type Request } from "../../netlink/message.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  attr,
+  AttributeSet,
+  type NetlinkMessage,
+  NLA_F_NESTED,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  request,
+  type Request,
+} from "../../netlink/index.ts";
 import { nfgenmsg, NFNETLINK_V0 } from "../nfnetlink.ts";
 
 /**

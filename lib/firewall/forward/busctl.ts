@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { CniError, ErrorCode } from "../../skel/errors.ts";
+import { CniError, ErrorCode } from "../../core/index.ts";
 import type { ToolExecutor } from "../exec.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { CniError, ErrorCode } from "../../skel/errors.ts";
+import { CniError, ErrorCode } from "../../core/index.ts";
 import { groupByFamily, parseInterfaceAddresses } from "../address.ts";
 import { checkFailed } from "../check.ts";
 import type { ToolExecutor } from "../exec.ts";

@@ -1,5 +1,5 @@
-import { log } from "../../skel/log.ts";
-import type { GcAttachment } from "../../skel/plugin.ts";
+import { log } from "../../core/index.ts";
+import type { GcAttachment } from "../../types/index.ts";
 import { commandExecutor, type ToolExecutor } from "../exec.ts";
 import { inContext } from "../firewall.ts";
 import { DEFAULT_FIREWALLD_ZONE, firewalldForwardAccess, firewalldRunning } from "./firewalld.ts";

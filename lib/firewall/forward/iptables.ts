@@ -1,6 +1,6 @@
+import { CniError, ErrorCode } from "../../core/index.ts";
 import type { IPFamily } from "../../ip/index.ts";
-import { CniError, ErrorCode } from "../../skel/errors.ts";
-import type { GcAttachment } from "../../skel/plugin.ts";
+import type { GcAttachment } from "../../types/index.ts";
 import { groupByFamily, type InterfaceAddress } from "../address.ts";
 import { toolProbes } from "../backend.ts";
 import { checkFailed } from "../check.ts";

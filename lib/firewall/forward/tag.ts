@@ -1,5 +1,5 @@
-import type { GcAttachment } from "../../skel/plugin.ts";
-import { hashWithPrefix } from "../names.ts";
+import type { GcAttachment } from "../../types/index.ts";
+import { hashWithPrefix } from "../../core/index.ts";
 import type { ForwardAttachment } from "./types.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { GcAttachment } from "../../skel/plugin.ts";
+import type { GcAttachment } from "../../types/index.ts";
 
 /** The firewall plugin's backends: its own names, not masquerading's (iptables | nftables). */
 export const FORWARD_BACKENDS = ["iptables", "firewalld"] as const;

@@ -1,4 +1,4 @@
-import type { GcAttachment } from "../../skel/plugin.ts";
+import type { GcAttachment } from "../../types/index.ts";
 import { inContext, onEveryBackend, selectFirewall, type FirewallOptions } from "../firewall.ts";
 import { MASQUERADE_TABLE } from "./iptables.ts";
 import type { MasqueradeAttachment, MasqueradeRequest } from "./types.ts";

@@ -1,7 +1,7 @@
 import { MULTICAST, parseInterfaceAddresses, type InterfaceAddress } from "../address.ts";
 import { checkFailed } from "../check.ts";
 import type { ToolExecutor } from "../exec.ts";
-import { hashWithPrefix } from "../names.ts";
+import { hashWithPrefix } from "../../core/index.ts";
 import { readNftTable, type NftRule, type NftTable } from "../nftables/listing.ts";
 import { applyNft, NftScript, type NftHook } from "../nftables/script.ts";
 import type { MasqueradeAttachment, MasqueradeFeature, MasqueradeRequest } from "./types.ts";

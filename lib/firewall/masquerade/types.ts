@@ -1,4 +1,4 @@
-import type { GcAttachment } from "../../skel/plugin.ts";
+import type { GcAttachment } from "../../types/index.ts";
 
 /** Whose masquerading: one attachment of a container to a network. */
 export interface MasqueradeAttachment {

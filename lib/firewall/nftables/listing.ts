@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { CniError, ErrorCode } from "../../skel/errors.ts";
-import { lazy } from "../../skel/lazy.ts";
+import { CniError, ErrorCode, lazy } from "../../core/index.ts";
 import { toolFailed, type ToolExecutor } from "../exec.ts";
 import { describeRule } from "./expr.ts";
 import { nftTableExists } from "./table-exists.ts";

@@ -1,8 +1,5 @@
-import { attr } from "../../netlink/attributes.ts";
-import { NetlinkError } from "../../netlink/errors.ts";
-import { request, type Request } from "../../netlink/message.ts";
-import { NetlinkSocket } from "../../netlink/socket.ts";
-import { Errno } from "../../sys/errno.ts";
+import { attr, NetlinkError, NetlinkSocket, request, type Request } from "../../netlink/index.ts";
+import { Errno } from "../../sys/index.ts";
 import { NETLINK_NETFILTER, nfgenmsg, NFNETLINK_V0 } from "../nfnetlink.ts";
 
 /**

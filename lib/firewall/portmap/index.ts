@@ -1,4 +1,4 @@
-import type { GcAttachment } from "../../skel/plugin.ts";
+import type { GcAttachment } from "../../types/index.ts";
 import { inContext, onEveryBackend, selectFirewall, type FirewallOptions } from "../firewall.ts";
 import { PORTMAP_TABLE } from "./iptables.ts";
 import type { PortMapAttachment, PortMapRequest } from "./types.ts";

@@ -1,5 +1,5 @@
 import { IPAddress, type IPFamily } from "../../ip/index.ts";
-import { invalidConfig } from "../../skel/errors.ts";
+import { invalidConfig } from "../../core/index.ts";
 import { parseInterfaceAddresses, type InterfaceAddress } from "../address.ts";
 import type { PortMapping, PortMapRequest, PortMapSettings } from "./types.ts";
 

@@ -1,4 +1,4 @@
-import type { GcAttachment } from "../../skel/plugin.ts";
+import type { GcAttachment } from "../../types/index.ts";
 
 export const PORT_PROTOCOLS = ["tcp", "udp", "sctp"] as const;
 export type PortProtocol = (typeof PORT_PROTOCOLS)[number];

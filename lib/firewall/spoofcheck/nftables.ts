@@ -1,4 +1,4 @@
-import { invalidEnvironment } from "../../skel/errors.ts";
+import { invalidEnvironment } from "../../core/index.ts";
 import { checkFailed } from "../check.ts";
 import type { ToolExecutor } from "../exec.ts";
 import { readNftTable, type NftRule, type NftTable } from "../nftables/listing.ts";

@@ -46,13 +46,13 @@ describe("scripts/install.sh and scripts/release.sh", () => {
     expect(message).toContain("npm run build");
   });
 
-  it("packs a release tarball with one file per plugin name, the executable stored once", () => {
+  it("packs a release tarball with one file per plugin name, the executable stored once, and the dhcp daemon's systemd units", () => {
     const output = execFileSync("bash", ["scripts/release.sh", "--no-build"], { env: { ...process.env, CNI_DIST: DIST }, encoding: "utf8" });
     const tarball = output.trim().split("\n").pop()!.split(" ")[0]!;
     expect(tarball).toMatch(/cni-ts-linux-(amd64|arm64|\w+)-v\d+\.\d+\.\d+\.tgz$/);
     const listing = execFileSync("tar", ["-tvzf", tarball], { encoding: "utf8" }).trim().split("\n");
     const files = listing.map((line) => line.split(/\s+/).slice(5).join(" ")).filter((name) => !name.endsWith("/"));
-    expect(files.map((name) => name.replace(/^\.\//, "").split(" ")[0]).sort()).toEqual([...NAMES, "README.md"].sort());
+    expect(files.map((name) => name.replace(/^\.\//, "").split(" ")[0]).sort()).toEqual([...NAMES, "README.md", "systemd/cni-dhcp.service", "systemd/cni-dhcp.socket"].sort());
     // tar stores hard links as links: the executable's bytes are in the archive once.
     expect(listing.filter((line) => line.startsWith("h")).length).toBe(NAMES.length - 1);
     rmSync(join(DIST, "release"), { recursive: true, force: true });

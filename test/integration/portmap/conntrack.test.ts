@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { clearStaleUdpEntries, deleteUdpEntries } from "../../../lib/firewall/conntrack/index.ts";
 import { setupPortMappings } from "../../../lib/firewall/index.ts";
 import { NetNS } from "../../../lib/netns/index.ts";
-import { sleepSync } from "../../../lib/sys/sleep.ts";
+import { sleepSync } from "../../../lib/sys/index.ts";
 import { createNetns, type TestNetns } from "../../helpers/netns.ts";
 import { useHostTopology } from "./host.ts";
 import {

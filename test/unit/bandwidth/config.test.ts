@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { type BandwidthConfig, parseBandwidthConfig, resolveBandwidth } from "../../../plugins/bandwidth/config.ts";
-import { CniError } from "../../../lib/skel/errors.ts";
+import { parseBandwidthConfig, parseBandwidthInput, resolveBandwidth } from "../../../plugins/bandwidth/config.ts";
+import { CniError } from "../../../lib/core/index.ts";
 
 const clock = { ticksPerMicrosecond: 15.625 };
 const base = { cniVersion: "1.0.0", name: "bwnet", type: "bandwidth" };
 
 function plan(extra: Record<string, unknown>) {
-  return resolveBandwidth(parseBandwidthConfig({ ...base, ...extra }, "ADD"), clock);
+  return resolveBandwidth(parseBandwidthInput({ ...base, ...extra }), clock);
 }
 
 /** The CniError a config is refused with (by the schema or by the reference's rules). */
@@ -126,22 +126,18 @@ describe("the bandwidth capability", () => {
 
 describe("keys", () => {
   it("match ignoring case, as Go's JSON decoder matches them (the reference's tests write bandWidth)", () => {
-    const config: BandwidthConfig = parseBandwidthConfig(
-      { ...base, IngressRate: 8000, INGRESSBURST: 80, runtimeconfig: { bandWidth: { EgressRate: 8, egressburst: 8 } } },
-      "ADD",
-    );
+    const config = parseBandwidthInput({ ...base, IngressRate: 8000, INGRESSBURST: 80, runtimeconfig: { bandWidth: { EgressRate: 8, egressburst: 8 } } });
     expect(config).toMatchObject({ ingressRate: 8000, ingressBurst: 80, runtimeConfig: { bandwidth: { egressRate: 8, egressBurst: 8 } } });
   });
 });
 
 describe("DEL", () => {
   it("reads only the network name, so that a configuration gone invalid cannot block the cleanup", () => {
-    const config = parseBandwidthConfig({ ...base, ingressRate: -1, egressBurst: "lots" }, "DEL");
-    expect(config).toEqual({ cniVersion: "1.0.0", name: "bwnet", type: "bandwidth" });
-    expect(resolveBandwidth(config, clock)).toEqual({});
+    const config = parseBandwidthConfig({ ...base, ingressRate: -1, egressBurst: "lots" }, { command: "DEL" });
+    expect(config).toEqual({ cniVersion: "1.0.0", name: "bwnet", type: "bandwidth", plan: {} });
   });
 
   it("still refuses a configuration without a valid network name", () => {
-    expect(() => parseBandwidthConfig({ ...base, name: "" }, "DEL")).toThrow(/^invalid config: name="": /);
+    expect(() => parseBandwidthConfig({ ...base, name: "" }, { command: "DEL" })).toThrow(/^invalid config: name="": /);
   });
 });

@@ -1,21 +1,19 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { createNetns } from "../../helpers/netns.ts";
 import bandwidth from "../../../plugins/bandwidth/index.ts";
 import { ifbName } from "../../../plugins/bandwidth/shaping.ts";
 import { type PluginIO, runPlugin } from "../../../lib/skel/dispatch.ts";
 
-// A plain file stands in for the container netns: these requests fail before any namespace work.
-const scratch = mkdtempSync(join(tmpdir(), "bandwidth-"));
-const fakeNetns = join(scratch, "netns");
-writeFileSync(fakeNetns, "");
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+// A namespace of the test's own: these requests fail before any work inside it.
+const container = createNetns("sh");
+const netnsPath = container.path;
+afterAll(() => container.remove());
 
 async function run(command: string, config: object) {
   const out: string[] = [];
   const io: PluginIO = {
-    env: { CNI_COMMAND: command, CNI_CONTAINERID: "c1", CNI_NETNS: fakeNetns, CNI_IFNAME: "eth0", CNI_PATH: "/x" },
+    env: { CNI_COMMAND: command, CNI_CONTAINERID: "c1", CNI_NETNS: netnsPath, CNI_IFNAME: "eth0", CNI_PATH: "/x" },
     readStdin: () => Buffer.from(JSON.stringify(config)),
     writeStdout: (text) => out.push(text),
     writeStderr: () => undefined,

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { firewallSettings, parseFirewallConfig } from "../../../plugins/firewall/config.ts";
+import { parseFirewallConfig } from "../../../plugins/firewall/config.ts";
 
 const base = { cniVersion: "1.0.0", name: "net", type: "firewall" };
-const settings = (extra: Record<string, unknown>) => firewallSettings(parseFirewallConfig({ ...base, ...extra }));
+function settings(extra: Record<string, unknown>) {
+  const { backend, adminChain, firewalldZone, ingressPolicy } = parseFirewallConfig({ ...base, ...extra });
+  return { backend, adminChain, firewalldZone, ingressPolicy };
+}
 
 describe("firewall configuration", () => {
   it("defaults as the reference: backend chosen at run time, CNI-ADMIN, zone trusted, ingress open", () => {

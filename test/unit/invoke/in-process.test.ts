@@ -1,17 +1,20 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ownPluginAt, runInProcess } from "../../../lib/invoke/in-process.ts";
-import { CniError, ErrorCode } from "../../../lib/skel/errors.ts";
-import { definePlugin, type AttachmentRequest } from "../../../lib/skel/plugin.ts";
-import type { NetConf } from "../../../lib/skel/config.ts";
-import type { Result } from "../../../lib/types/result.ts";
+import { createNetns } from "../../helpers/netns.ts";
+import { inProcessExecutor, isRunningExecutable, runInProcess, type PluginCall, type PluginExecutor } from "../../../lib/invoke/index.ts";
+import { CniError, ErrorCode } from "../../../lib/core/index.ts";
+import { definePlugin, type AttachmentRequest, type NetConf } from "../../../lib/skel/index.ts";
+import type { Result } from "../../../lib/types/index.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "invoke-unit-"));
-const fakeNetns = join(scratch, "netns");
-writeFileSync(fakeNetns, "");
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const container = createNetns("sh");
+const netnsPath = container.path;
+afterAll(() => {
+  container.remove();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 const result: Result = { ips: [{ address: "10.9.8.7/24", gateway: "10.9.8.1" }] };
 
@@ -38,7 +41,7 @@ function fakeDelegate(behaviour: "succeed" | "fail" = "succeed") {
 const stdin = Buffer.from(JSON.stringify({ cniVersion: "1.0.0", name: "net1", type: "bridge", ipam: { type: "fake-ipam" } }));
 
 function delegateEnv(command: string): Record<string, string> {
-  return { ...process.env, CNI_COMMAND: command, CNI_CONTAINERID: "c1", CNI_NETNS: fakeNetns, CNI_IFNAME: "eth0", CNI_ARGS: "", CNI_PATH: "/opt/cni/bin" };
+  return { ...process.env, CNI_COMMAND: command, CNI_CONTAINERID: "c1", CNI_NETNS: netnsPath, CNI_IFNAME: "eth0", CNI_ARGS: "", CNI_PATH: "/opt/cni/bin" };
 }
 
 describe("in-process delegation", () => {
@@ -54,7 +57,7 @@ describe("in-process delegation", () => {
     await runInProcess(definition, { ...delegateEnv("DEL"), CNI_ARGS: "IgnoreUnknown=1" }, stdin);
     const request = seen.requests[0]!;
     expect(request.command).toBe("DEL");
-    expect(request).toMatchObject({ containerId: "c1", netns: fakeNetns, ifname: "eth0", path: ["/opt/cni/bin"] });
+    expect(request).toMatchObject({ containerId: "c1", netns: netnsPath, ifname: "eth0", path: ["/opt/cni/bin"] });
     expect(request.args.text).toBe("IgnoreUnknown=1");
     expect(request.stdin.equals(stdin)).toBe(true);
   });
@@ -82,9 +85,30 @@ describe("in-process delegation", () => {
     expect(seen.requests).toEqual([]);
   });
 
-  it("finds no plugin of its own under Node, where the running executable is node and delegates run as processes", async () => {
-    expect(await ownPluginAt("host-local", join(process.cwd(), "host-local"))).toBeUndefined();
-    expect(await ownPluginAt("host-local", process.execPath)).toBeDefined();
-    expect(await ownPluginAt("no-such-plugin", process.execPath)).toBeUndefined();
+  it("knows the running executable by its inode: node itself under Node, so delegates run as processes there", () => {
+    expect(isRunningExecutable(process.execPath)).toBe(true);
+    expect(isRunningExecutable(join(process.cwd(), "host-local"))).toBe(false);
+  });
+
+  it("hands a plugin that is not the running executable to the fallback executor", async () => {
+    const pluginDir = join(scratch, "bin");
+    mkdirSync(pluginDir, { recursive: true });
+    writeFileSync(join(pluginDir, "fake-ipam"), "");
+    const loaded: string[] = [];
+    const fallbackCalls: PluginCall[] = [];
+    const fallback: PluginExecutor = { run: async (call) => (fallbackCalls.push(call), "from the fallback") };
+    const executor = inProcessExecutor(async (type) => (loaded.push(type), fakeDelegate().definition), fallback);
+    const call: PluginCall = {
+      invocation: { plugin: "fake-ipam", command: "ADD", network: "" },
+      parameters: { containerId: "c1", netns: netnsPath, ifName: "eth0", args: "", path: [pluginDir] },
+      stdin,
+      baseEnv: {},
+      timeoutMs: 1000,
+      stderr: null,
+      ownProcessGroup: false,
+    };
+    expect(await executor.run(call)).toBe("from the fallback");
+    expect(fallbackCalls).toEqual([call]);
+    expect(loaded).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import {
   toIPConfig,
   type IpamInput,
 } from "../../../lib/ipam/index.ts";
-import { CniError, ErrorCode } from "../../../lib/skel/errors.ts";
+import { CniError, ErrorCode } from "../../../lib/core/index.ts";
 
 let dataDir: string;
 beforeEach(() => {

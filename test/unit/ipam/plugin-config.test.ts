@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { CniArgs } from "../../../lib/skel/index.ts";
 import { parseHostLocalConfig } from "../../../plugins/host-local/config.ts";
 
 const base = { cniVersion: "1.0.0", name: "net1", type: "bridge" };
-const parse = (raw: Record<string, unknown>) => parseHostLocalConfig(raw, "ADD");
+const parse = (raw: Record<string, unknown>) => parseHostLocalConfig(raw, { command: "ADD", attachment: { args: CniArgs.parse(""), ifname: "eth0" } });
 
 describe("host-local's stdin configuration", () => {
   it("reads keys in any letter case, as the reference's Go JSON decoder does", () => {

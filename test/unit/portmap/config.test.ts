@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { parsePortMapConfig, resolvePortMapConfig } from "../../../plugins/portmap/config.ts";
+import { parsePortMapInput, resolvePortMapConfig } from "../../../plugins/portmap/config.ts";
 
 const base = { cniVersion: "1.0.0", name: "net1", type: "portmap" };
 const mapping = { hostPort: 8080, containerPort: 80, protocol: "tcp" };
 
 function resolve(extra: Record<string, unknown>) {
-  return resolvePortMapConfig(parsePortMapConfig({ ...base, ...extra }));
+  return resolvePortMapConfig(parsePortMapInput({ ...base, ...extra }));
 }
 
 function withMapping(entry: Record<string, unknown>) {

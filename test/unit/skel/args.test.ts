@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CniArgs } from "../../../lib/skel/args.ts";
-import { ErrorCode } from "../../../lib/skel/errors.ts";
+import { ErrorCode } from "../../../lib/core/index.ts";
 
 describe("CNI_ARGS", () => {
   it("parses KEY=VALUE pairs separated by semicolons", () => {

@@ -3,17 +3,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { netConfSchema, parseWithSchema } from "../../../lib/skel/config.ts";
-import { runPlugin, type PluginIO } from "../../../lib/skel/dispatch.ts";
-import { ErrorCode } from "../../../lib/skel/errors.ts";
-import { definePlugin, type AttachmentRequest, type NetworkRequest } from "../../../lib/skel/plugin.ts";
+import { ErrorCode, parseWithSchema } from "../../../lib/core/index.ts";
+import { definePlugin, netConfSchema, runPlugin, type AttachmentRequest, type NetworkRequest, type PluginIO } from "../../../lib/skel/index.ts";
+import { createNetns } from "../../helpers/netns.ts";
 
-// A plain file stands in for a container netns: the dispatcher only checks that CNI_NETNS
-// exists and is not the plugin's own namespace.
+// The dispatcher checks that CNI_NETNS is a network namespace other than its own; nothing here
+// works inside it.
 const scratch = mkdtempSync(join(tmpdir(), "skel-"));
-const fakeNetns = join(scratch, "netns");
-writeFileSync(fakeNetns, "");
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const regularFile = join(scratch, "netns");
+writeFileSync(regularFile, "");
+const container = createNetns("sh");
+const netnsPath = container.path;
+afterAll(() => {
+  container.remove();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 const schema = netConfSchema.extend({ mtu: z.number().int().positive().optional() });
 const seen: { requests: (AttachmentRequest<unknown> | NetworkRequest<unknown>)[] } = { requests: [] };
@@ -54,7 +58,7 @@ function run(env: Record<string, string>, stdin: string | object) {
   }));
 }
 
-const addEnv = { CNI_COMMAND: "ADD", CNI_CONTAINERID: "c1", CNI_NETNS: fakeNetns, CNI_IFNAME: "eth0", CNI_PATH: "/x" };
+const addEnv = { CNI_COMMAND: "ADD", CNI_CONTAINERID: "c1", CNI_NETNS: netnsPath, CNI_IFNAME: "eth0", CNI_PATH: "/x" };
 const conf = (extra: object = {}) => ({ cniVersion: "1.0.0", name: "net1", type: "fake", ...extra });
 
 describe("plugin dispatch", () => {
@@ -63,7 +67,7 @@ describe("plugin dispatch", () => {
     expect(outcome.status).toBe(0);
     expect(outcome.json).toEqual({
       cniVersion: "1.0.0",
-      interfaces: [{ name: "eth0", sandbox: fakeNetns }],
+      interfaces: [{ name: "eth0", sandbox: netnsPath }],
       ips: [{ interface: 0, address: "10.1.2.3/24", gateway: "10.1.2.1" }],
       dns: {},
     });
@@ -144,6 +148,24 @@ describe("plugin dispatch", () => {
     const del = await run({ ...addEnv, CNI_COMMAND: "DEL", CNI_NETNS: "/run/netns/does-not-exist" }, conf());
     expect(del.status).toBe(0);
     expect(del.stdout).toBe("");
+  });
+
+  it.each([
+    ["a regular file", () => regularFile],
+    ["a directory", () => scratch],
+    ["a namespace of another kind", () => "/proc/self/ns/mnt"],
+  ])("answers code 4 naming CNI_NETNS and the path when it is %s, on ADD and CHECK", async (_what, path) => {
+    for (const command of ["ADD", "CHECK"]) {
+      const outcome = await run({ ...addEnv, CNI_COMMAND: command, CNI_NETNS: path() }, conf({ prevResult: {} }));
+      expect(outcome.json).toMatchObject({ code: ErrorCode.InvalidEnvironment, msg: `CNI_NETNS: ${path()} is not a network namespace` });
+    }
+  });
+
+  it("hands a DEL whose CNI_NETNS is no longer a network namespace to the plugin, which releases what the host holds", async () => {
+    seen.requests.length = 0;
+    const del = await run({ ...addEnv, CNI_COMMAND: "DEL", CNI_NETNS: regularFile }, conf());
+    expect(del.status).toBe(0);
+    expect(seen.requests).toMatchObject([{ command: "DEL", netns: regularFile }]);
   });
 
   it("decodes a prevResult of any version", async () => {

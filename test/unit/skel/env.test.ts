@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseInvocation } from "../../../lib/skel/env.ts";
-import { CniError, ErrorCode } from "../../../lib/skel/errors.ts";
+import { CniError, ErrorCode } from "../../../lib/core/index.ts";
 
 const attachment = { CNI_CONTAINERID: "abc-1", CNI_NETNS: "/run/netns/x", CNI_IFNAME: "eth0", CNI_PATH: "/opt/cni/bin" };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeConfig } from "../../../lib/skel/config.ts";
-import { CniError } from "../../../lib/skel/errors.ts";
+import { CniError } from "../../../lib/core/index.ts";
 import { decodeJson, findDuplicateKeys, MAX_JSON_DEPTH, nestingDepth } from "../../../lib/skel/json.ts";
 
 const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;

@@ -2,7 +2,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CniError } from "../../../lib/skel/errors.ts";
+import { CniError } from "../../../lib/core/index.ts";
 import { readBoundedStdin } from "../../../lib/skel/stdin.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stdin-"));

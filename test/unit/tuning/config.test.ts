@@ -3,11 +3,14 @@ import { CniArgs } from "../../../lib/skel/args.ts";
 import { parseTuningConfig, resolveTuningSettings, tuningConfigSchema } from "../../../plugins/tuning/config.ts";
 import { parseMac } from "../../../plugins/tuning/mac.ts";
 
+/** DEL reads only what every command needs: no settings are resolved. */
+const DEL = { command: "DEL", stdin: Buffer.alloc(0) } as const;
+
 const base = { cniVersion: "1.0.0", name: "tn", type: "tuning" };
 
 function resolve(config: Record<string, unknown>, cniArgs = "", ifname = "eth0") {
   const full = { ...base, ...config };
-  return resolveTuningSettings(parseTuningConfig(full), CniArgs.parse(cniArgs), ifname, JSON.stringify(full));
+  return resolveTuningSettings(parseTuningConfig(full, DEL), CniArgs.parse(cniArgs), ifname, JSON.stringify(full));
 }
 
 describe("MAC address sources", () => {
@@ -135,7 +138,7 @@ describe("sysctls", () => {
   it("refuse a key given twice in the JSON text, as the reference does (code 7)", () => {
     const text = `{"cniVersion":"1.0.0","name":"tn","type":"tuning","sysctl":{"net.core.somaxconn":"1","net.core.somaxconn":"2"}}`;
     const raw = JSON.parse(text) as Record<string, unknown>;
-    expect(() => resolveTuningSettings(parseTuningConfig(raw), CniArgs.parse(""), "eth0", text)).toThrow(
+    expect(() => resolveTuningSettings(parseTuningConfig(raw, DEL), CniArgs.parse(""), "eth0", text)).toThrow(
       expect.objectContaining({ code: 7, message: 'invalid config: sysctl has the key "net.core.somaxconn" twice; keys must be unique' }),
     );
   });
@@ -149,18 +152,18 @@ describe("sysctls", () => {
 
 describe("what DEL, GC and STATUS read", () => {
   it("is the data directory, /run/cni/tuning unless set", () => {
-    expect(parseTuningConfig(base).dataDir).toBe("/run/cni/tuning");
-    expect(parseTuningConfig({ ...base, dataDir: "" }).dataDir).toBe("/run/cni/tuning");
-    expect(parseTuningConfig({ ...base, dataDir: "/run/x" }).dataDir).toBe("/run/x");
+    expect(parseTuningConfig(base, DEL).dataDir).toBe("/run/cni/tuning");
+    expect(parseTuningConfig({ ...base, dataDir: "" }, DEL).dataDir).toBe("/run/cni/tuning");
+    expect(parseTuningConfig({ ...base, dataDir: "/run/x" }, DEL).dataDir).toBe("/run/x");
   });
 
   it("leaves the rest alone, so a configuration ADD refused can still be deleted", () => {
-    expect(() => parseTuningConfig({ ...base, mac: "bad", mtu: -5, sysctl: { "kernel.hostname": "x" } })).not.toThrow();
+    expect(() => parseTuningConfig({ ...base, mac: "bad", mtu: -5, sysctl: { "kernel.hostname": "x" } }, DEL)).not.toThrow();
   });
 
   it("notes whether GC listed its valid attachments", () => {
-    expect(parseTuningConfig(base).listsValidAttachments).toBe(false);
-    expect(parseTuningConfig({ ...base, "cni.dev/valid-attachments": [] }).listsValidAttachments).toBe(true);
+    expect(parseTuningConfig(base, DEL).listsValidAttachments).toBe(false);
+    expect(parseTuningConfig({ ...base, "cni.dev/valid-attachments": [] }, DEL).listsValidAttachments).toBe(true);
   });
 });
 

@@ -1,20 +1,22 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { CniError, ErrorCode } from "../core/index.ts";
 import { Cidr, IPAddress } from "../ip/index.ts";
 import type { Rtnetlink } from "../netlink/index.ts";
-import type { NetNS } from "../netns/index.ts";
-import { readSysctl, writeSysctl } from "../netns/sysctl.ts";
-import { CniError, ErrorCode } from "../skel/errors.ts";
-import type { Result, Route } from "../types/result.ts";
+import { readSysctl, writeSysctl } from "../netns/index.ts";
+import type { Result, Route } from "../types/index.ts";
+import type { Attachment } from "./attachment.ts";
 
 const DAD_SETTLE_TIMEOUT_MS = 5_000;
 const DAD_POLL_MS = 50;
 
 /**
- * Applies an IPAM result to the container interface `ifname`: its addresses (those whose
- * `interface` index names it), link up, then its routes (a route without a gateway goes via the
- * interface's gateway of that family). `nl` is a socket opened in `netns`.
+ * Applies an IPAM result to the container interface `ifname` (the reference's
+ * ipam.ConfigureIface): its addresses (those whose `interface` index names it in
+ * `result.interfaces`), link up, then its routes (a route without a gateway goes via the
+ * interface's gateway of that family).
  */
-export async function applyIpamResult(nl: Rtnetlink, netns: NetNS, ifname: string, result: Result): Promise<void> {
+export async function applyIpamResult(attachment: Attachment, ifname: string, result: Result): Promise<void> {
+  const { container: nl, netns } = attachment;
   const link = nl.linkByName(ifname);
   if (!link) throw new CniError(ErrorCode.KernelOperationFailed, `interface ${ifname} vanished from ${netns.path}`);
   const own = (result.ips ?? []).filter((ipc) => ipc.interface !== undefined && result.interfaces?.[ipc.interface]?.name === ifname);

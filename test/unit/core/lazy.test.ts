@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lazy } from "../../../lib/skel/lazy.ts";
+import { lazy } from "../../../lib/core/index.ts";
 
 describe("lazy", () => {
   it("builds nothing until first asked, then builds once and keeps the value", () => {

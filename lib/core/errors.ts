@@ -26,6 +26,8 @@ export const ErrorCode = {
   CheckFailed: 104,
   /** A requested address is already reserved (host-local), or the attachment already holds one. */
   AddressInUse: 105,
+  /** A DHCP server's lease lacks what a CNI result needs (a subnet mask). */
+  UnusableLease: 106,
   /** An unexpected failure: a bug in this suite. */
   Internal: 999,
 } as const;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { parseWithSchema } from "../../../lib/skel/config.ts";
-import { foldKeysToSchema } from "../../../lib/skel/go-keys.ts";
+import { foldKeysToSchema, parseWithSchema } from "../../../lib/core/index.ts";
 
 const schema = z.looseObject({
   cniVersion: z.string(),
