@@ -92,7 +92,7 @@ async function fuzzTarget(run: TortureRun, suite: Suite, target: TortureTarget, 
     for (let index = 0; index < options.cases; index++) {
       if (!world || worldCases >= options.batch) {
         await world?.destroy();
-        world = await World.create(run, suite, run.nextWorldIndex(), target.kind);
+        world = await World.create(run, suite, run.nextWorldIndex(), target.kind, target);
         worldCases = 0;
       }
       worldCases++;
@@ -143,13 +143,20 @@ async function runCase(run: TortureRun, world: World, target: TortureTarget, ind
     record.invocations.push(del.record);
   }
 
+  const died = world.daemonDied();
+  if (died) {
+    // The plugin's daemon is part of it: dying of a request is a crash, and the world starts over.
+    record.invocations.push({ command: "daemon", ms: 0, class: "crash", detail: died });
+    record.worldChanged = true;
+  }
+
   const after = await world.snapshot();
   const difference = compareSnapshots(world.baseline, after);
   if (!isEmpty(difference)) {
     record.residue = residueOf(difference, after, run.tag);
     // Shared state made by this case (a new bridge, shared chains) is the next case's starting point.
     world.baseline = after;
-    record.worldChanged = record.residue.length > 0 || difference.removed.length > 0;
+    record.worldChanged ||= record.residue.length > 0 || difference.removed.length > 0;
   }
   return record;
 }

@@ -36,6 +36,8 @@ export interface SeedContext {
   hostPort: number;
   /** meta: the attachment's result (1.0.0 shape: interfaces bridge, host veth, container eth0; ips). */
   prevResult: Record<string, unknown> | undefined;
+  /** Where the target's daemon listens (in the world's directory); nothing listens there when it has none. */
+  daemonSocket: string;
 }
 
 export interface TortureTarget {
@@ -46,6 +48,12 @@ export interface TortureTarget {
   seeds(context: SeedContext): Record<string, unknown>[];
   /** Why the plugin cannot be fuzzed on this kernel, when it cannot (a missing link type). */
   unavailable?(): string | undefined;
+  /**
+   * A service the plugin talks to (dhcp's daemon): each world starts the suite's own executable
+   * with these arguments in its host namespace, listening on `socket` (the seeds' daemonSocket),
+   * and stops it with the world. Its death during a case is a crash of that case.
+   */
+  daemon?(socket: string): string[];
 }
 
 const hostLocal = (context: SeedContext, extra: Record<string, unknown> = {}) => ({
@@ -54,6 +62,12 @@ const hostLocal = (context: SeedContext, extra: Record<string, unknown> = {}) =>
   ranges: [[{ subnet: context.subnet4, gateway: context.gateway4 }], [{ subnet: context.subnet6 }]],
   routes: [{ dst: "0.0.0.0/0" }],
   ...extra,
+});
+
+/** The batch's subnets with host part `host`: "10.77.3.<host>/24", "fd77:3::<host>/64". */
+const hostIn = (context: SeedContext, host: number) => ({
+  v4: context.subnet4.replace(/0\/24$/, `${host}/24`),
+  v6: context.subnet6.replace(/::\/64$/, `::${host.toString(16)}/64`),
 });
 
 export const TARGETS: readonly TortureTarget[] = [
@@ -166,6 +180,64 @@ export const TARGETS: readonly TortureTarget[] = [
         runtimeConfig: { bandwidth: { ingressRate: 1_000_000, ingressBurst: 10_000 } },
         prevResult: context.prevResult,
       },
+    ],
+  },
+  {
+    plugin: "static",
+    kind: "ipam",
+    seeds: (context) => [
+      {
+        cniVersion: "1.0.0",
+        name: context.network,
+        type: "bridge",
+        ipam: {
+          type: "static",
+          addresses: [
+            { address: hostIn(context, 5).v4, gateway: context.gateway4 },
+            { address: hostIn(context, 5).v6, gateway: hostIn(context, 1).v6.replace(/\/64$/, "") },
+          ],
+          routes: [{ dst: "0.0.0.0/0" }, { dst: "192.0.2.0/24", gw: context.gateway4 }, { dst: "::/0" }],
+          dns: { nameservers: ["192.0.2.53"], domain: "example.org", search: ["example.org"], options: ["ndots:2"] },
+        },
+      },
+      {
+        cniVersion: "0.3.1",
+        name: context.network,
+        type: "macvlan",
+        capabilities: { ips: true },
+        runtimeConfig: { ips: [hostIn(context, 7).v4] },
+        args: { cni: { ips: [hostIn(context, 8).v4] } },
+        ipam: { type: "static", addresses: [{ address: hostIn(context, 6).v4 }] },
+      },
+      {
+        cniVersion: "1.1.0",
+        name: context.network,
+        type: "ptp",
+        ipam: { type: "static", addresses: [{ address: hostIn(context, 9).v6 }], routes: [{ dst: "::/0", mtu: 1400, advmss: 1360, priority: 10, table: 100, scope: 0 }] },
+      },
+    ],
+  },
+  {
+    plugin: "dhcp",
+    kind: "ipam",
+    // The world's daemon: the container namespace has no interface to get a lease on, so ADD
+    // answers quickly; -timeout and -resendmax keep anything that does reach DHCP short.
+    daemon: (socket) => ["daemon", "-socketpath", socket, "-timeout", "2s", "-resendmax", "2s"],
+    seeds: (context) => [
+      {
+        cniVersion: "1.0.0",
+        name: context.network,
+        type: "macvlan",
+        ipam: {
+          type: "dhcp",
+          daemonSocketPath: context.daemonSocket,
+          provide: [{ option: "host-name", fromArg: "K8S_POD_NAME" }, { option: "12", value: "torture" }],
+          request: [{ option: "subnet-mask", skipDefault: true }, { option: "routers" }],
+          priority: 5,
+        },
+      },
+      // No daemon listens here: every command must still answer an error object (or succeed, DEL).
+      { cniVersion: "0.4.0", name: context.network, type: "bridge", ipam: { type: "dhcp", daemonSocketPath: `${context.dataDir}/nobody.sock` } },
     ],
   },
 ];

@@ -9,12 +9,12 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { inNamespace, runProcess } from "./exec.ts";
+import { groupAlive, inNamespace, killGroup, runProcess } from "./exec.ts";
 import type { OddPaths } from "./mutate.ts";
 import { takeSnapshot, type Snapshot, type SnapshotScope } from "./snapshot.ts";
-import type { SeedContext, TargetKind } from "./targets.ts";
+import type { SeedContext, TargetKind, TortureTarget } from "./targets.ts";
 
 const NETNS_DIR = "/run/netns";
 /** Shared system directories where a plugin run with a default data directory writes. */
@@ -140,6 +140,11 @@ export class World {
   base: BaseAttachment | undefined;
   private readonly containers: string[] = [];
   baseline: Snapshot = new Map();
+  /** The target's daemon, when it has one: a session leader, so its pid is its group's id. */
+  private daemon: { pid: number; exited: Promise<number> } | undefined;
+  private daemonExit: string | undefined;
+  /** Outside the world's directory: its growth is no host state of the world. */
+  private readonly daemonLog: string;
 
   private constructor(
     readonly run: TortureRun,
@@ -167,15 +172,21 @@ export class World {
       resolvConf,
       hostPort: 30_000 + (index % 1000) * 10,
       prevResult: undefined,
+      daemonSocket: join(this.dir, "daemon", "plugin.sock"),
     };
+    this.daemonLog = join(run.root, `${this.token}-daemon.log`);
   }
 
-  /** A world ready for plugins of `kind`; meta worlds carry a bridge attachment made by the suite's bridge. */
-  static async create(run: TortureRun, suite: Suite, index: number, kind: TargetKind): Promise<World> {
+  /**
+   * A world ready for plugins of `kind`; meta worlds carry a bridge attachment made by the suite's
+   * bridge; a target with a daemon gets it running (`target`: the plugin whose daemon it is).
+   */
+  static async create(run: TortureRun, suite: Suite, index: number, kind: TargetKind, target?: Pick<TortureTarget, "plugin" | "daemon">): Promise<World> {
     const world = new World(run, suite, index);
     try {
       if (kind !== "main") world.sharedContainer = world.newContainer();
       if (kind === "meta") await world.attachBase();
+      if (target?.daemon) await world.startDaemon(target.plugin, target.daemon(world.context.daemonSocket));
       world.baseline = await world.snapshot();
       return world;
     } catch (error) {
@@ -208,6 +219,51 @@ export class World {
   /** Runs one plugin of the suite in this world's host namespace. */
   call(plugin: string, env: Record<string, string>, stdin: Buffer, timeoutMs: number) {
     return runProcess({ argv: inNamespace(this.host, [join(this.suite.bin, plugin)]), env, stdin, cwd: this.cwd, timeoutMs });
+  }
+
+  private async startDaemon(plugin: string, args: string[]): Promise<void> {
+    const log = openSync(this.daemonLog, "a");
+    try {
+      const proc = Bun.spawn(inNamespace(this.host, [join(this.suite.bin, plugin), ...args]), { env: BASE_ENV, cwd: this.cwd, stdin: "ignore", stdout: log, stderr: log });
+      this.daemon = { pid: proc.pid, exited: proc.exited };
+      void proc.exited.then((status) => {
+        this.daemonExit ??= `the ${plugin} daemon ended (${proc.signalCode ?? `exit ${status}`}): ${this.daemonLogTail()}`;
+      });
+    } finally {
+      closeSync(log);
+    }
+    const deadline = performance.now() + 10_000;
+    while (!existsSync(this.context.daemonSocket)) {
+      if (this.daemonExit || performance.now() > deadline) throw new Error(`the ${plugin} daemon of ${this.host} did not start: ${this.daemonExit ?? this.daemonLogTail()}`);
+      await Bun.sleep(20);
+    }
+  }
+
+  /** Why the world's daemon is gone, when it died since the world began (once: the world is then replaced). */
+  daemonDied(): string | undefined {
+    return this.daemon ? this.daemonExit : undefined;
+  }
+
+  private daemonLogTail(): string {
+    try {
+      return readFileSync(this.daemonLog, "utf8").trim().split("\n").slice(-3).join(" | ") || "(no output)";
+    } catch {
+      return "(no output)";
+    }
+  }
+
+  private async stopDaemon(): Promise<void> {
+    if (!this.daemon) return;
+    const { pid, exited } = this.daemon;
+    this.daemon = undefined;
+    this.daemonExit ??= "stopped";
+    try {
+      process.kill(-pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+    await Promise.race([exited, Bun.sleep(5_000)]);
+    if (groupAlive(pid)) killGroup(pid);
   }
 
   private async attachBase(): Promise<void> {
@@ -249,6 +305,7 @@ export class World {
   }
 
   async destroy(): Promise<void> {
+    await this.stopDaemon();
     if (this.base) {
       const { containerId, netns, ifname, config } = this.base;
       await this.call("bridge", this.env("DEL", containerId, netns, ifname), Buffer.from(config), 30_000);
