@@ -36,7 +36,7 @@ soaks and runs ADD/DEL in parallel; prints a table and exits non-zero on any cra
 residue or leak of ours. Runs as root; everything happens in namespaces of its own.
 
   --seed N          seed of every random choice (default 1): the same seed, the same cases
-  --cases N         fuzzed cases per plugin (default 450; 7 plugins: ~3,000 cases, ~4,000 invocations)
+  --cases N         fuzzed cases per plugin (default 450; a case is one or two invocations)
   --batch N         cases per throwaway host namespace (default 40)
   --jobs N          plugins fuzzed at once, each in namespaces of its own (default 2)
   --kills N         kill -9 tries in the podman chain (default 100)
