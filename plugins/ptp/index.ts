@@ -46,8 +46,8 @@ export default definePlugin<PtpConfig>({
 
   async check(request) {
     const { config } = request;
-    await Ipam.of(request)?.check();
     const prevResult = requirePrevResult(request, "CHECK needs the result of the ADD");
+    await Ipam.of(request)?.check();
     const addresses = peerAddresses(prevResult.ips ?? []);
     await withAttachment(request.netns, (attachment) => checkAttachment(attachment, request.netns, request.ifname, prevResult, addresses));
     if (config.ipMasq) {
