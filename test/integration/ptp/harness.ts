@@ -12,25 +12,34 @@ export interface PtpNetwork extends TestNetwork {
 
 export function createPtpNetwork(options: { dualStack?: boolean } = {}): PtpNetwork {
   const network = createTestNetwork(options);
-  const { v4, v6, v4Prefix, v6Prefix } = network.subnets;
-  const dualStack = options.dualStack !== false;
+  const { v4Prefix, v6Prefix } = network.subnets;
   return {
     ...network,
-    config(overrides = {}, cniVersion = "1.0.0") {
-      return {
-        cniVersion,
-        name: network.name,
-        type: "ptp",
-        ipam: {
-          type: "host-local",
-          dataDir: network.dataDir,
-          ranges: dualStack ? [[{ subnet: v4 }], [{ subnet: v6 }]] : [[{ subnet: v4 }]],
-          routes: dualStack ? [{ dst: "0.0.0.0/0" }, { dst: "::/0" }] : [{ dst: "0.0.0.0/0" }],
-        },
-        ...overrides,
-      };
-    },
+    config: (overrides = {}, cniVersion = "1.0.0") => ptpConfigFor(network, options, overrides, cniVersion),
     gateway: (family) => (family === 4 ? `${v4Prefix}.1` : `${v6Prefix}::1`),
+  };
+}
+
+/** A ptp configuration on a test network's name, subnets and data dir. */
+export function ptpConfigFor(
+  network: TestNetwork,
+  options: { dualStack?: boolean } = {},
+  overrides: Record<string, unknown> = {},
+  cniVersion = "1.0.0",
+): Record<string, unknown> {
+  const { v4, v6 } = network.subnets;
+  const dualStack = options.dualStack !== false;
+  return {
+    cniVersion,
+    name: network.name,
+    type: "ptp",
+    ipam: {
+      type: "host-local",
+      dataDir: network.dataDir,
+      ranges: dualStack ? [[{ subnet: v4 }], [{ subnet: v6 }]] : [[{ subnet: v4 }]],
+      routes: dualStack ? [{ dst: "0.0.0.0/0" }, { dst: "::/0" }] : [{ dst: "0.0.0.0/0" }],
+    },
+    ...overrides,
   };
 }
 
@@ -47,7 +56,7 @@ export interface PtpContainer {
 }
 
 /** Runs ptp ADD in a fresh namespace (prefix "pt"); the namespace is pushed on `namespaces` for cleanup. */
-export function addPtpContainer(network: PtpNetwork, namespaces: TestNetns[], config = network.config()): PtpContainer {
+export function addPtpContainer(network: Pick<PtpNetwork, "config">, namespaces: TestNetns[], config = network.config()): PtpContainer {
   const netns = createNetns("pt");
   namespaces.push(netns);
   const id = uniqueName("ptc");
