@@ -6,6 +6,7 @@ export const pluginLoaders = {
   bandwidth: () => import("./bandwidth/index.ts"),
   bridge: () => import("./bridge/index.ts"),
   dhcp: () => import("./dhcp/index.ts"),
+  dummy: () => import("./dummy/index.ts"),
   firewall: () => import("./firewall/index.ts"),
   "host-local": () => import("./host-local/index.ts"),
   loopback: () => import("./loopback/index.ts"),
