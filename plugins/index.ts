@@ -6,10 +6,12 @@ export const pluginLoaders = {
   bandwidth: () => import("./bandwidth/index.ts"),
   bridge: () => import("./bridge/index.ts"),
   dhcp: () => import("./dhcp/index.ts"),
+  dummy: () => import("./dummy/index.ts"),
   firewall: () => import("./firewall/index.ts"),
   "host-local": () => import("./host-local/index.ts"),
   loopback: () => import("./loopback/index.ts"),
   portmap: () => import("./portmap/index.ts"),
+  ptp: () => import("./ptp/index.ts"),
   static: () => import("./static/index.ts"),
   tuning: () => import("./tuning/index.ts"),
 };

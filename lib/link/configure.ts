@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CniError, ErrorCode } from "../core/index.ts";
 import { Cidr, IPAddress } from "../ip/index.ts";
-import type { Rtnetlink } from "../netlink/index.ts";
+import type { Link, Rtnetlink } from "../netlink/index.ts";
 import { readSysctl, writeSysctl } from "../netns/index.ts";
 import type { Result, Route } from "../types/index.ts";
 import type { Attachment } from "./attachment.ts";
@@ -109,5 +109,12 @@ export function checkRoutes(nl: Rtnetlink, routes: readonly Route[]): void {
     if (!found) {
       throw new CniError(ErrorCode.CheckFailed, `route to ${route.dst}${route.gw ? ` via ${route.gw}` : ""} of the result is missing in the container`);
     }
+  }
+}
+
+/** CHECK: the link has the MAC a previous result gave it (none given: anything goes). */
+export function checkLinkMac(link: Link, mac: string | undefined): void {
+  if (mac && link.mac?.toLowerCase() !== mac.toLowerCase()) {
+    throw new CniError(ErrorCode.CheckFailed, `${link.name} has MAC ${link.mac}, prevResult says ${mac}`);
   }
 }

@@ -14,7 +14,7 @@ export {
   type ContainerGone,
   type DelAttachment,
 } from "./attachment.ts";
-export { applyIpamResult, checkInterfaceAddresses, checkRoutes } from "./configure.ts";
+export { applyIpamResult, checkInterfaceAddresses, checkLinkMac, checkRoutes } from "./configure.ts";
 export { createLink, kernelLacks } from "./create.ts";
 export { deleteLinkByName, deleteOrphanedHostVeth, interfaceAddresses, releaseAndDeleteInterface } from "./delete.ts";
 export { randomLinkName } from "./names.ts";

@@ -38,6 +38,14 @@ export const netConfSchema = z.looseObject({
 export type NetConf = z.infer<typeof netConfSchema>;
 
 /**
+ * Whether the configuration's `dns` says anything: only then does a main plugin put it in its
+ * result, so that an IPAM plugin's DNS settings stay when the configuration has none.
+ */
+export function dnsIsSet(dns: NetConf["dns"]): dns is NonNullable<NetConf["dns"]> {
+  return !!dns && (dns.nameservers !== undefined || dns.search !== undefined || dns.options !== undefined || !!dns.domain);
+}
+
+/**
  * Decodes stdin as a JSON object: code 6 when it is not JSON or nested too deep (json.ts), 7
  * when it is not an object.
  */

@@ -4,7 +4,7 @@
  * so a plugin's files import what they need to be a plugin from this one face.
  */
 export { CniArgs } from "./args.ts";
-export { decodeConfig, netConfSchema, type NetConf } from "./config.ts";
+export { decodeConfig, dnsIsSet, netConfSchema, type NetConf } from "./config.ts";
 export { runPlugin, processIO, type PluginIO } from "./dispatch.ts";
 export { validateContainerId, validateInterfaceName, type Command } from "./env.ts";
 export { decodeJson, findDuplicateKeys, MAX_JSON_DEPTH } from "./json.ts";

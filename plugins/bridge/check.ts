@@ -1,7 +1,6 @@
-import { checkInterfaceAddresses, checkRoutes, type Attachment } from "../../lib/link/index.ts";
-import type { Link } from "../../lib/netlink/index.ts";
+import { checkInterfaceAddresses, checkLinkMac, checkRoutes, type Attachment } from "../../lib/link/index.ts";
 import { CniError, ErrorCode } from "../../lib/skel/index.ts";
-import type { Interface, Result } from "../../lib/types/index.ts";
+import type { Result } from "../../lib/types/index.ts";
 import type { BridgeConfig } from "./config.ts";
 
 function checkFailed(message: string): CniError {
@@ -23,7 +22,7 @@ export function checkAttachment({ host, container }: Attachment, config: BridgeC
   const bridge = host.linkByName(config.bridge);
   if (!bridge) throw checkFailed(`bridge ${config.bridge} not found`);
   if (bridge.kind !== "bridge") throw checkFailed(`${config.bridge} is a ${bridge.kind ?? "plain device"}, not a bridge`);
-  expectMac(bridge, bridgeEntry);
+  checkLinkMac(bridge, bridgeEntry.mac);
   if (bridge.promisc !== config.promiscMode) {
     throw checkFailed(`bridge ${config.bridge} promiscuous mode is ${bridge.promisc ? "on" : "off"}, config says ${config.promiscMode ? "on" : "off"}`);
   }
@@ -31,7 +30,7 @@ export function checkAttachment({ host, container }: Attachment, config: BridgeC
   const containerEnd = container.linkByName(ifname);
   if (!containerEnd) throw checkFailed(`interface ${ifname} not found in ${netns}`);
   if (containerEnd.kind !== "veth") throw checkFailed(`interface ${ifname} in ${netns} is not a veth`);
-  expectMac(containerEnd, containerEntry);
+  checkLinkMac(containerEnd, containerEntry.mac);
 
   const hostEnd = interfaces
     .filter((intf) => intf !== bridgeEntry && intf !== containerEntry && !intf.sandbox)
@@ -39,14 +38,8 @@ export function checkAttachment({ host, container }: Attachment, config: BridgeC
     .find(({ link }) => link?.kind === "veth" && link.parentIndex === containerEnd.index && containerEnd.parentIndex === link.index);
   if (!hostEnd?.link) throw checkFailed(`the host end of ${ifname}'s veth pair is gone`);
   if (hostEnd.link.master !== bridge.index) throw checkFailed(`${hostEnd.link.name} is no longer a port of bridge ${config.bridge}`);
-  expectMac(hostEnd.link, hostEnd.entry);
+  checkLinkMac(hostEnd.link, hostEnd.entry.mac);
 
   checkInterfaceAddresses(container, ifname, prevResult);
   checkRoutes(container, prevResult.routes ?? []);
-}
-
-function expectMac(link: Link, entry: Interface): void {
-  if (entry.mac && link.mac?.toLowerCase() !== entry.mac.toLowerCase()) {
-    throw checkFailed(`${link.name} has MAC ${link.mac}, prevResult says ${entry.mac}`);
-  }
 }

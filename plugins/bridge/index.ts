@@ -16,7 +16,7 @@ import {
 } from "../../lib/link/index.ts";
 import { Rtnetlink, type Link } from "../../lib/netlink/index.ts";
 import { enableForwarding, trySysctl } from "../../lib/netns/index.ts";
-import { CniError, ErrorCode, Rollback, definePlugin, requirePrevResult, type AttachmentRequest } from "../../lib/skel/index.ts";
+import { CniError, ErrorCode, Rollback, definePlugin, dnsIsSet, requirePrevResult, type AttachmentRequest } from "../../lib/skel/index.ts";
 import type { Result } from "../../lib/types/index.ts";
 import { checkAttachment } from "./check.ts";
 import { bridgeConfigSchema, parseBridgeConfig, type BridgeConfig } from "./config.ts";
@@ -137,7 +137,7 @@ async function addAttachment(request: BridgeRequest, attachment: Attachment, rol
   // MACs may have changed: the host end's on link-up, the bridge's when its first port joined.
   result.interfaces![1]!.mac = hostEnd?.mac ?? port.host.mac;
   result.interfaces![0]!.mac = host.linkByIndex(bridge.index)?.mac ?? bridge.mac;
-  if (hasDns(config.dns)) result.dns = config.dns;
+  if (dnsIsSet(config.dns)) result.dns = config.dns;
   return result;
 }
 
@@ -153,8 +153,4 @@ function reportBridgeStatus(bridge: Link | undefined, name: string): void {
   if (!bridge.up) {
     throw new CniError(ErrorCode.LimitedConnectivity, `bridge ${name} is down: containers on it are cut off`);
   }
-}
-
-function hasDns(dns: BridgeConfig["dns"]): dns is NonNullable<BridgeConfig["dns"]> {
-  return !!dns && (dns.nameservers !== undefined || dns.search !== undefined || dns.options !== undefined || !!dns.domain);
 }

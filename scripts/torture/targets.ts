@@ -240,4 +240,30 @@ export const TARGETS: readonly TortureTarget[] = [
       { cniVersion: "0.4.0", name: context.network, type: "bridge", ipam: { type: "dhcp", daemonSocketPath: `${context.dataDir}/nobody.sock` } },
     ],
   },
+  {
+    plugin: "ptp",
+    kind: "main",
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "ptp", ipMasq: true, mtu: 1400, ipam: hostLocal(context) },
+      {
+        cniVersion: "0.4.0",
+        name: context.network,
+        type: "ptp",
+        ipMasq: true,
+        ipMasqBackend: "nftables",
+        dns: { nameservers: ["192.0.2.53"], search: ["example.org"] },
+        ipam: { type: "host-local", dataDir: context.dataDir, subnet: context.subnet4, resolvConf: context.resolvConf },
+      },
+    ],
+  },
+  {
+    plugin: "dummy",
+    kind: "main",
+    // On a kernel without dummy links every ADD is code 2: the cases then prove it leaves nothing.
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "dummy", ipam: hostLocal(context) },
+      { cniVersion: "0.3.1", name: context.network, type: "dummy", ipam: { type: "host-local", dataDir: context.dataDir, subnet: context.subnet4 } },
+    ],
+  },
 ];
+
