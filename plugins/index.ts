@@ -7,6 +7,7 @@ export const pluginLoaders = {
   bridge: () => import("./bridge/index.ts"),
   dhcp: () => import("./dhcp/index.ts"),
   firewall: () => import("./firewall/index.ts"),
+  "host-device": () => import("./host-device/index.ts"),
   "host-local": () => import("./host-local/index.ts"),
   loopback: () => import("./loopback/index.ts"),
   portmap: () => import("./portmap/index.ts"),
