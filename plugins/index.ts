@@ -12,6 +12,7 @@ export const pluginLoaders = {
   loopback: () => import("./loopback/index.ts"),
   portmap: () => import("./portmap/index.ts"),
   static: () => import("./static/index.ts"),
+  tap: () => import("./tap/index.ts"),
   tuning: () => import("./tuning/index.ts"),
 };
 

@@ -21,6 +21,7 @@ export function validConfigs(scratch: string): Record<PluginName, Record<string,
     loopback: { type: "loopback" },
     portmap: { type: "portmap", runtimeConfig: { portMappings: [{ hostPort: 18080, containerPort: 80 }] } },
     static: { type: "static", ipam: { type: "static", addresses: [{ address: "10.199.2.5/24" }] } },
+    tap: { type: "tap" },
     tuning: { type: "tuning", dataDir: join(scratch, "tuning") },
   };
 }
