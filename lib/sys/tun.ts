@@ -73,7 +73,7 @@ function openTun(): number {
     return openSync("/dev/net/tun", constants.O_RDWR);
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).errno;
-    throw typeof errno === "number" ? new SysError("open /dev/net/tun", -errno) : error;
+    throw typeof errno === "number" ? new SysError("open /dev/net/tun", Math.abs(errno)) : error;
   }
 }
 

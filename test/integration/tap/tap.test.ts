@@ -170,3 +170,16 @@ describe("tap refuses bad input with code 7 naming the key, and leaves nothing b
     mustCall("tap", { command: "DEL", config: tapConfig(), containerId: "tp-it", netns: container.path, ifname: "tap0" });
   });
 });
+
+describe("tap speaks every spec version", () => {
+  it.each(["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"])("ADD and DEL at %s", (cniVersion) => {
+    container = createNetns("tpc");
+    const config = { ...tapConfig({ ipam: { type: "static", addresses: [{ address: "10.231.31.5/24" }] } }), cniVersion };
+    const add = call("ADD", config);
+    expect(add.status, add.stdout).toBe(0);
+    expect(add.json.cniVersion).toBe(cniVersion);
+    expect(JSON.stringify(add.json)).toContain("10.231.31.5/24");
+    expect(call("DEL", config).status).toBe(0);
+    expect(tapView()).toBeUndefined();
+  });
+});
