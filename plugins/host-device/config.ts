@@ -34,23 +34,25 @@ export type DeviceSelector =
   | { field: "pciBusID" | "runtimeConfig.deviceID"; pciAddress: string }
   | { field: "runtimeConfig.deviceID"; auxiliaryDevice: string };
 
+/**
+ * What the attachment is about: a kernel interface to move (ADD) or that was moved (CHECK); a
+ * device bound to a userspace (DPDK) driver, which has no interface (nothing is moved, IPAM still
+ * runs); or, for DEL, STATUS and GC, nothing resolved: DEL moves back what the container has
+ * under CNI_IFNAME, so a device gone from sysfs meanwhile cannot block it.
+ */
+export type DeviceTarget = { kind: "interface"; selector: DeviceSelector } | { kind: "userspace" } | { kind: "unresolved" };
+
 export interface HostDeviceConfig extends NetConf {
-  /**
-   * ADD and CHECK: the device to move (or that was moved). DEL needs none: it moves back what
-   * the container has under CNI_IFNAME, so a device gone from sysfs meanwhile cannot block it.
-   */
-  selector?: DeviceSelector;
-  /** The device is bound to a userspace (DPDK) driver: nothing is moved, IPAM still runs. */
-  userspaceDriver: boolean;
+  target: DeviceTarget;
 }
 
 export function parseHostDeviceConfig(raw: Record<string, unknown>, context: ConfigContext): HostDeviceConfig {
   const input = parseWithSchema(hostDeviceConfigSchema, raw);
-  if (context.command !== "ADD" && context.command !== "CHECK") return { ...input, userspaceDriver: false };
+  if (context.command !== "ADD" && context.command !== "CHECK") return { ...input, target: { kind: "unresolved" } };
   const bus = resolveBusDevice(input);
   const selector = resolveSelector(input, bus);
   const userspace = bus.pciAddress ? userspaceDriver(bus.pciAddress, bus.field) : (input.DPDKMode ?? false);
-  return { ...input, selector, userspaceDriver: userspace };
+  return { ...input, target: userspace ? { kind: "userspace" } : { kind: "interface", selector } };
 }
 
 interface BusDevice {

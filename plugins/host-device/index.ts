@@ -41,7 +41,7 @@ export default definePlugin<HostDeviceConfig>({
   async check(request) {
     await Ipam.of(request)?.check();
     const prevResult = requirePrevResult(request, "CHECK needs the result of the ADD");
-    if (request.config.userspaceDriver) return;
+    if (request.config.target.kind !== "interface") return;
     await withAttachment(request.netns, (attachment) => checkMovedDevice(attachment, request.netns, request.ifname, prevResult));
   },
 
@@ -59,9 +59,10 @@ async function addAttachment(request: HostDeviceRequest, attachment: Attachment,
   const { config, ifname } = request;
   const result: Result = { interfaces: [{ name: ifname, sandbox: request.netns }] };
 
+  const { target } = config;
   // A device bound to a userspace (DPDK) driver has no kernel interface to move.
-  if (!config.userspaceDriver) {
-    const device = findHostDevice(attachment.host, config.selector!);
+  if (target.kind === "interface") {
+    const device = findHostDevice(attachment.host, target.selector);
     const key = { containerId: request.containerId, ifname };
     saveOriginal(key, { device: device.name, mac: device.mac, mtu: device.mtu, alias: device.alias, network: config.name });
     rollback.add("the saved original settings", () => forgetOriginal(key));
@@ -79,7 +80,7 @@ async function addAttachment(request: HostDeviceRequest, attachment: Attachment,
     // As the reference: the configuration's dns, not the IPAM plugin's.
     dns: config.dns,
   };
-  if (!config.userspaceDriver) await applyIpamResult(attachment, ifname, configured);
+  if (target.kind === "interface") await applyIpamResult(attachment, ifname, configured);
   return configured;
 }
 
