@@ -8,11 +8,13 @@ export const pluginLoaders = {
   dhcp: () => import("./dhcp/index.ts"),
   dummy: () => import("./dummy/index.ts"),
   firewall: () => import("./firewall/index.ts"),
+  "host-device": () => import("./host-device/index.ts"),
   "host-local": () => import("./host-local/index.ts"),
   loopback: () => import("./loopback/index.ts"),
   portmap: () => import("./portmap/index.ts"),
   ptp: () => import("./ptp/index.ts"),
   static: () => import("./static/index.ts"),
+  tap: () => import("./tap/index.ts"),
   tuning: () => import("./tuning/index.ts"),
 };
 

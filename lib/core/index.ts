@@ -19,6 +19,7 @@ export { foldKeysToSchema } from "./go-keys.ts";
 export { hashWithPrefix } from "./hash.ts";
 export { lazy } from "./lazy.ts";
 export { log } from "./log.ts";
+export { parseMac } from "./mac.ts";
 export { isExecutable, isRegularFile, searchPath } from "./path-search.ts";
 export { formatPath, parseWithSchema } from "./schema.ts";
 export { compareVersionNumbers } from "./versions.ts";

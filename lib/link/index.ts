@@ -19,5 +19,6 @@ export { createLink, kernelLacks } from "./create.ts";
 export { deleteLinkByName, deleteOrphanedHostVeth, interfaceAddresses, releaseAndDeleteInterface } from "./delete.ts";
 export { randomLinkName } from "./names.ts";
 export { isRefusedValue, setMac, setMtu } from "./settings.ts";
+export { createTap } from "./tap.ts";
 export { createVethPair, type VethPair, type VethPairSpec } from "./veth.ts";
 export { waitUntilUp } from "./wait.ts";

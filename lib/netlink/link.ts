@@ -12,6 +12,7 @@ import {
   IFLA_BRPORT_LEARNING,
   IFLA_BRPORT_MODE,
   IFLA_EXT_MASK,
+  IFLA_IFALIAS,
   IFLA_IFNAME,
   IFLA_INFO_DATA,
   IFLA_INFO_KIND,
@@ -98,6 +99,8 @@ export interface Link {
   vlan?: { id: number };
   vrf?: { table: number };
   bridgePort?: BridgePortInfo;
+  /** IFLA_IFALIAS, the free-text alias (`ip link set X alias Y`); undefined when none is set. */
+  alias?: string;
 }
 
 /** Changes to an existing link; only the given fields are sent. */
@@ -114,6 +117,8 @@ export interface LinkChange {
   promisc?: boolean;
   allmulti?: boolean;
   txQueueLen?: number;
+  /** A new alias (IFLA_IFALIAS); "" removes it. */
+  alias?: string;
 }
 
 /** Settings every new link (and a veth's peer) can be created with. */
@@ -167,12 +172,11 @@ export function setLinkRequest(index: number, change: LinkChange): Request {
     changed |= bit;
     if (wanted) flags |= bit;
   }
-  return request(
-    RTM_NEWLINK,
-    NLM_F_ACK,
-    ifinfomsg.encode({ family: AF_UNSPEC, index, flags, change: changed }),
-    linkSettingsAttributes(change, attr.u32(IFLA_MASTER, change.master)),
-  );
+  return request(RTM_NEWLINK, NLM_F_ACK, ifinfomsg.encode({ family: AF_UNSPEC, index, flags, change: changed }), [
+    ...linkSettingsAttributes(change, attr.u32(IFLA_MASTER, change.master)),
+    // Without a terminator, as iproute2 sends it: an empty payload removes the alias.
+    attr.unterminatedString(IFLA_IFALIAS, change.alias),
+  ]);
 }
 
 export function deleteLinkRequest(index: number): Request {
@@ -191,6 +195,7 @@ export function describeLinkChange(change: LinkChange): string {
   if (change.allmulti !== undefined) parts.push(`allmulticast ${change.allmulti ? "on" : "off"}`);
   if (change.master !== undefined) parts.push(change.master === 0 ? "nomaster" : `master ${change.master}`);
   if (change.netnsFd !== undefined) parts.push("netns");
+  if (change.alias !== undefined) parts.push(change.alias === "" ? "no alias" : `alias ${change.alias}`);
   return parts.join(", ");
 }
 
@@ -228,6 +233,7 @@ export function decodeLink(message: NetlinkMessage): Link {
     linkNetnsId: attributes.i32(IFLA_LINK_NETNSID),
     ...(data && decodeKindData(kind, data)),
     bridgePort: portData && decodeBridgePort(portData),
+    alias: attributes.string(IFLA_IFALIAS) || undefined,
   });
 }
 

@@ -15,6 +15,11 @@ const libc = dlopen("libc.so.6", {
   ioctl: { args: [i32, u64, ptr], returns: i32 },
   __errno_location: { args: [], returns: ptr },
 }).symbols;
+// The same ioctl(2) with its third argument as a plain integer: a second handle, because one
+// library handle binds each symbol with one signature.
+const libcByValue = dlopen("libc.so.6", {
+  ioctl: { args: [i32, u64, u64], returns: i32 },
+}).symbols;
 
 // errno is thread-local; reading it right after the failing call, on the same thread, is safe.
 function check(call: string, result: number): number {
@@ -36,6 +41,7 @@ export const bunSys: Sys = {
   close: (fd) => void check("close", libc.close(fd)),
   flock: (fd, operation) => void check("flock", libc.flock(fd, operation)),
   ioctl: (fd, request, arg) => void check("ioctl", libc.ioctl(fd, request, arg)),
+  ioctlValue: (fd, request, value) => void check("ioctl", libcByValue.ioctl(fd, request, value)),
   attachFilter: (fd, program) => {
     // struct sock_fprog { unsigned short len; struct sock_filter *filter; }: 16 bytes on 64-bit
     // (little-endian: every platform Bun runs on).

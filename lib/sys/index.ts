@@ -5,3 +5,4 @@ export { Errno, errnoMessage, errnoName } from "./errno.ts";
 export { LockTimeout, lockFile } from "./lock.ts";
 export { sleepSync } from "./sleep.ts";
 export { FileRefused, readSmallFile, SMALL_FILE_LIMIT } from "./small-file.ts";
+export { attachTap, createPersistentTap, type NewTap } from "./tun.ts";

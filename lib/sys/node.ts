@@ -11,6 +11,7 @@ const recv = libc.func("long recv(int fd, _Out_ void *buf, size_t len, int flags
 const close = libc.func("int close(int fd)");
 const flock = libc.func("int flock(int fd, int operation)");
 const ioctl = libc.func("int ioctl(int fd, unsigned long request, _Inout_ void *arg)");
+const ioctlByValue = libc.func("int ioctl(int fd, unsigned long request, unsigned long value)");
 koffi.struct("sock_fprog", { len: "uint16_t", filter: "void *" });
 const setsockoptProgram = libc.func("int setsockopt(int fd, int level, int name, const sock_fprog *value, uint32_t len)");
 const SOCK_FPROG_BYTES = 16;
@@ -32,6 +33,7 @@ export const nodeSys: Sys = {
   close: (fd) => void check("close", close(fd)),
   flock: (fd, operation) => void check("flock", flock(fd, operation)),
   ioctl: (fd, request, arg) => void check("ioctl", ioctl(fd, request, arg)),
+  ioctlValue: (fd, request, value) => void check("ioctl", ioctlByValue(fd, request, value)),
   attachFilter: (fd, program) =>
     void check(
       "setsockopt(SO_ATTACH_FILTER)",

@@ -16,6 +16,8 @@ export interface Sys {
   close(fd: number): void;
   flock(fd: number, operation: number): void;
   ioctl(fd: number, request: number, arg: Uint8Array): void;
+  /** An ioctl whose argument is an integer passed by value, not a pointer (TUNSETPERSIST, TUNSETOWNER). */
+  ioctlValue(fd: number, request: number, value: number): void;
   /**
    * Attaches a classic BPF program to a socket (SO_ATTACH_FILTER): `program` is its struct
    * sock_filter instructions, 8 bytes each, in host byte order.

@@ -10,7 +10,7 @@ import {
   type ConfigContext,
   type NetConf,
 } from "../../lib/skel/index.ts";
-import { parseMac } from "./mac.ts";
+import { parseMac } from "../../lib/core/index.ts";
 import { sysctlPath } from "./sysctl-key.ts";
 
 /**

@@ -96,6 +96,25 @@ export const TARGETS: readonly TortureTarget[] = [
     seeds: (context) => [{ cniVersion: "1.0.0", name: context.network, type: "loopback" }],
   },
   {
+    plugin: "tap",
+    kind: "main",
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "tap", mac: "02:54:50:00:00:01", mtu: 1400, multiQueue: true, owner: 107, group: 107, ipam: hostLocal(context) },
+      { cniVersion: "0.4.0", name: context.network, type: "tap", selinuxContext: "system_u:system_r:container_t:s0", runtimeConfig: { mac: "02:54:50:00:00:02" } },
+    ],
+  },
+  {
+    // A world's host namespace has no device to spare, so every ADD is refused (code 7, device
+    // not found): what is fuzzed is the configuration, the refusal and DEL in every state.
+    plugin: "host-device",
+    kind: "main",
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "host-device", device: "ttnodev0", ipam: hostLocal(context) },
+      { cniVersion: "0.4.0", name: context.network, type: "host-device", hwaddr: "02:54:50:00:00:03", runtimeConfig: { deviceID: "0000:00:19.0" } },
+      { cniVersion: "1.0.0", name: context.network, type: "host-device", kernelpath: "/sys/devices/pci0000:00/0000:00:19.0" },
+    ],
+  },
+  {
     plugin: "host-local",
     kind: "ipam",
     seeds: (context) => [

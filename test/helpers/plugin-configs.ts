@@ -17,11 +17,13 @@ export function validConfigs(scratch: string): Record<PluginName, Record<string,
     dhcp: { type: "dhcp", ipam: { type: "dhcp", daemonSocketPath: join(scratch, "dhcp.sock") } },
     dummy: { type: "dummy", ipam: { type: "host-local", subnet: "10.199.4.0/24", dataDir: join(scratch, "leases") } },
     firewall: { type: "firewall", backend: "iptables" },
+    "host-device": { type: "host-device", device: uniqueName("shd") },
     "host-local": { type: "host-local", ipam: { type: "host-local", subnet: "10.199.1.0/24", dataDir: join(scratch, "leases") } },
     loopback: { type: "loopback" },
     portmap: { type: "portmap", runtimeConfig: { portMappings: [{ hostPort: 18080, containerPort: 80 }] } },
     ptp: { type: "ptp", ipam: { type: "host-local", subnet: "10.199.3.0/24", dataDir: join(scratch, "leases") } },
     static: { type: "static", ipam: { type: "static", addresses: [{ address: "10.199.2.5/24" }] } },
+    tap: { type: "tap" },
     tuning: { type: "tuning", dataDir: join(scratch, "tuning") },
   };
 }
