@@ -9,6 +9,7 @@ export const pluginLoaders = {
   firewall: () => import("./firewall/index.ts"),
   "host-local": () => import("./host-local/index.ts"),
   loopback: () => import("./loopback/index.ts"),
+  macvlan: () => import("./macvlan/index.ts"),
   portmap: () => import("./portmap/index.ts"),
   static: () => import("./static/index.ts"),
   tuning: () => import("./tuning/index.ts"),

@@ -21,3 +21,15 @@ export { randomLinkName } from "./names.ts";
 export { isRefusedValue, setMac, setMtu } from "./settings.ts";
 export { createVethPair, type VethPair, type VethPairSpec } from "./veth.ts";
 export { waitUntilUp } from "./wait.ts";
+export { parseMac } from "./mac.ts";
+export {
+  checkParent,
+  createLinkOnMaster,
+  defaultRouteInterface,
+  lookupMaster,
+  requireMtuWithinMaster,
+  resolveMaster,
+  type LinkOnMaster,
+  type Master,
+  type MasterChoice,
+} from "./master.ts";

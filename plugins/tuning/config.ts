@@ -10,7 +10,7 @@ import {
   type NetConf,
 } from "../../lib/skel/index.ts";
 import { duplicateKeys } from "./duplicate-keys.ts";
-import { parseMac } from "./mac.ts";
+import { parseMac } from "../../lib/link/index.ts";
 import { sysctlPath } from "./sysctl-key.ts";
 
 /**

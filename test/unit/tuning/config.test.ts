@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CniArgs } from "../../../lib/skel/args.ts";
 import { parseTuningConfig, resolveTuningSettings, tuningConfigSchema } from "../../../plugins/tuning/config.ts";
-import { parseMac } from "../../../plugins/tuning/mac.ts";
+import { parseMac } from "../../../lib/link/index.ts";
 
 /** DEL reads only what every command needs: no settings are resolved. */
 const DEL = { command: "DEL", stdin: Buffer.alloc(0) } as const;
