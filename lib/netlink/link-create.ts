@@ -114,8 +114,9 @@ function infoData(spec: NewLink): AttributeList | undefined {
     }
     case "macvlan": {
       const attributes = [
-        attr.u32(IFLA_MACVLAN_MODE, spec.mode === undefined ? undefined : MACVLAN_MODES[spec.mode]),
+        // iproute2's order: the queue length first.
         attr.u32(IFLA_MACVLAN_BC_QUEUE_LEN, spec.bcQueueLen),
+        attr.u32(IFLA_MACVLAN_MODE, spec.mode === undefined ? undefined : MACVLAN_MODES[spec.mode]),
       ];
       return attributes.some(Boolean) ? attributes : undefined;
     }
