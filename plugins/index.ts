@@ -8,6 +8,7 @@ export const pluginLoaders = {
   dhcp: () => import("./dhcp/index.ts"),
   firewall: () => import("./firewall/index.ts"),
   "host-local": () => import("./host-local/index.ts"),
+  ipvlan: () => import("./ipvlan/index.ts"),
   loopback: () => import("./loopback/index.ts"),
   macvlan: () => import("./macvlan/index.ts"),
   portmap: () => import("./portmap/index.ts"),
