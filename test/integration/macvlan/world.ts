@@ -42,7 +42,7 @@ export class MacvlanWorld {
     return netns;
   }
 
-  /** A macvlan configuration on the master with host-local addresses from the world's subnet. */
+  /** A configuration (macvlan unless `extra.type` says) on the master with host-local addresses from the world's subnet. */
   config(extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
       cniVersion: "1.0.0",
@@ -106,4 +106,19 @@ export class MacvlanWorld {
 
 export function ipv4(result: { ips?: { address: string }[] }): string {
   return result.ips![0]!.address.split("/")[0]!;
+}
+
+/** Whether this kernel can make links of `kind` (tried in a throwaway namespace of the test's own). */
+export function kernelCanCreate(kind: "ipvlan" | "vlan"): boolean {
+  const netns = createNetns("mvk");
+  try {
+    netns.exec(["ip", "link", "add", "probe0", "type", "veth", "peer", "name", "probe1"]);
+    const extra = kind === "vlan" ? ["id", "5"] : [];
+    netns.exec(["ip", "link", "add", "link", "probe0", "name", "probe2", "type", kind, ...extra], { timeoutMs: 10_000 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    netns.remove();
+  }
 }
