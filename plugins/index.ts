@@ -14,6 +14,7 @@ export const pluginLoaders = {
   portmap: () => import("./portmap/index.ts"),
   static: () => import("./static/index.ts"),
   tuning: () => import("./tuning/index.ts"),
+  vlan: () => import("./vlan/index.ts"),
 };
 
 export type PluginName = keyof typeof pluginLoaders;

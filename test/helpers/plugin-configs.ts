@@ -23,5 +23,6 @@ export function validConfigs(scratch: string): Record<PluginName, Record<string,
     portmap: { type: "portmap", runtimeConfig: { portMappings: [{ hostPort: 18080, containerPort: 80 }] } },
     static: { type: "static", ipam: { type: "static", addresses: [{ address: "10.199.2.5/24" }] } },
     tuning: { type: "tuning", dataDir: join(scratch, "tuning") },
+    vlan: { type: "vlan", master: "shvlmaster0", vlanId: 10, ipam: { type: "host-local", subnet: "10.199.5.0/24", dataDir: join(scratch, "leases") } },
   };
 }
