@@ -6,6 +6,7 @@
  * state the plugin keeps on purpose for every attachment (a bridge, shared chains) is named in
  * shared.ts.
  */
+import { execFileSync } from "node:child_process";
 
 /** What a case prepares for the plugin before calling it. */
 export type TargetKind =
@@ -54,6 +55,35 @@ export interface TortureTarget {
    * and stops it with the world. Its death during a case is a crash of that case.
    */
   daemon?(socket: string): string[];
+  /**
+   * Makes what the plugin needs in the world's host namespace `host` (the master of macvlan,
+   * ipvlan and vlan) before the world's baseline is taken, so it is the world's, not residue.
+   */
+  prepareHost?(host: string): void;
+}
+
+/** The master of link-on-master plugins: one end of a veth pair in the world's host namespace, both ends up. */
+const MASTER = "ttmaster0";
+function makeMaster(host: string): void {
+  const ip = (...args: string[]) => execFileSync("ip", ["-n", host, ...args]);
+  ip("link", "add", MASTER, "type", "veth", "peer", "name", `${MASTER}p`);
+  ip("link", "set", MASTER, "up");
+  ip("link", "set", `${MASTER}p`, "up");
+}
+
+/** Why a link kind cannot be made here (tried in a throwaway namespace), or undefined. */
+function kernelLacks(kind: "ipvlan" | "vlan"): string | undefined {
+  const netns = `ttprobe${process.pid}`;
+  try {
+    execFileSync("ip", ["netns", "add", netns]);
+    execFileSync("ip", ["-n", netns, "link", "add", "p0", "type", "veth", "peer", "name", "p1"]);
+    execFileSync("ip", ["-n", netns, "link", "add", "link", "p0", "name", "p2", "type", kind, ...(kind === "vlan" ? ["id", "5"] : [])], { stdio: "ignore" });
+    return undefined;
+  } catch {
+    return `this kernel cannot make ${kind} links (module ${kind === "vlan" ? "8021q" : "ipvlan"})`;
+  } finally {
+    execFileSync("ip", ["netns", "delete", netns], { stdio: "ignore" });
+  }
 }
 
 const hostLocal = (context: SeedContext, extra: Record<string, unknown> = {}) => ({
@@ -238,6 +268,36 @@ export const TARGETS: readonly TortureTarget[] = [
       },
       // No daemon listens here: every command must still answer an error object (or succeed, DEL).
       { cniVersion: "0.4.0", name: context.network, type: "bridge", ipam: { type: "dhcp", daemonSocketPath: `${context.dataDir}/nobody.sock` } },
+    ],
+  },
+  {
+    plugin: "macvlan",
+    kind: "main",
+    prepareHost: makeMaster,
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "macvlan", master: MASTER, ipam: hostLocal(context) },
+      { cniVersion: "0.4.0", name: context.network, type: "macvlan", master: MASTER, mode: "private", mtu: 1400, bcqueuelen: 100, mac: "02:00:00:00:00:0a", ipam: { type: "host-local", dataDir: context.dataDir, subnet: context.subnet4 } },
+      { cniVersion: "1.0.0", name: context.network, type: "macvlan", master: MASTER, mode: "vepa", runtimeConfig: { mac: "02:00:00:00:00:0b" } },
+    ],
+  },
+  {
+    plugin: "ipvlan",
+    kind: "main",
+    prepareHost: makeMaster,
+    unavailable: () => kernelLacks("ipvlan"),
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "ipvlan", master: MASTER, mode: "l2", ipam: hostLocal(context) },
+      { cniVersion: "0.4.0", name: context.network, type: "ipvlan", master: MASTER, mode: "l3s", mtu: 1400, ipam: { type: "host-local", dataDir: context.dataDir, subnet: context.subnet4 } },
+    ],
+  },
+  {
+    plugin: "vlan",
+    kind: "main",
+    prepareHost: makeMaster,
+    unavailable: () => kernelLacks("vlan"),
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "vlan", master: MASTER, vlanId: 100, ipam: hostLocal(context) },
+      { cniVersion: "0.3.1", name: context.network, type: "vlan", master: MASTER, vlanId: 4094, mtu: 1400, dns: { nameservers: ["192.0.2.53"] }, ipam: { type: "host-local", dataDir: context.dataDir, subnet: context.subnet4 } },
     ],
   },
 ];
