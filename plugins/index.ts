@@ -10,12 +10,15 @@ export const pluginLoaders = {
   firewall: () => import("./firewall/index.ts"),
   "host-device": () => import("./host-device/index.ts"),
   "host-local": () => import("./host-local/index.ts"),
+  ipvlan: () => import("./ipvlan/index.ts"),
   loopback: () => import("./loopback/index.ts"),
+  macvlan: () => import("./macvlan/index.ts"),
   portmap: () => import("./portmap/index.ts"),
   ptp: () => import("./ptp/index.ts"),
   static: () => import("./static/index.ts"),
   tap: () => import("./tap/index.ts"),
   tuning: () => import("./tuning/index.ts"),
+  vlan: () => import("./vlan/index.ts"),
 };
 
 export type PluginName = keyof typeof pluginLoaders;

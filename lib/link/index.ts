@@ -22,3 +22,14 @@ export { isRefusedValue, setMac, setMtu } from "./settings.ts";
 export { createTap } from "./tap.ts";
 export { createVethPair, type VethPair, type VethPairSpec } from "./veth.ts";
 export { waitUntilUp } from "./wait.ts";
+export {
+  checkParent,
+  createLinkOnMaster,
+  defaultRouteInterface,
+  lookupMaster,
+  requireMtuWithinMaster,
+  resolveMaster,
+  type LinkOnMaster,
+  type Master,
+  type MasterChoice,
+} from "./master.ts";

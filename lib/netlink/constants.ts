@@ -124,6 +124,7 @@ export const IFLA_BRPORT_LEARNING = 8;
 export const IFLA_BRPORT_ISOLATED = 33;
 
 export const IFLA_MACVLAN_MODE = 1;
+export const IFLA_MACVLAN_BC_QUEUE_LEN = 7;
 export const MACVLAN_MODE_PRIVATE = 1;
 export const MACVLAN_MODE_VEPA = 2;
 export const MACVLAN_MODE_BRIDGE = 4;

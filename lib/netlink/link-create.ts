@@ -10,6 +10,7 @@ import {
   IFLA_IPVLAN_MODE,
   IFLA_LINK,
   IFLA_LINKINFO,
+  IFLA_MACVLAN_BC_QUEUE_LEN,
   IFLA_MACVLAN_MODE,
   IFLA_VLAN_ID,
   IFLA_VRF_TABLE,
@@ -50,6 +51,8 @@ export interface NewMacvlan extends LinkSettings {
   parentIndex: number;
   /** The kernel's default is vepa. */
   mode?: MacvlanMode;
+  /** Length of the queue of broadcast and multicast frames to the macvlans of one master. */
+  bcQueueLen?: number;
 }
 
 export interface NewIpvlan extends LinkSettings {
@@ -109,8 +112,14 @@ function infoData(spec: NewLink): AttributeList | undefined {
       ];
       return attributes.some(Boolean) ? attributes : undefined;
     }
-    case "macvlan":
-      return spec.mode === undefined ? undefined : [attr.u32(IFLA_MACVLAN_MODE, MACVLAN_MODES[spec.mode])];
+    case "macvlan": {
+      const attributes = [
+        // iproute2's order: the queue length first.
+        attr.u32(IFLA_MACVLAN_BC_QUEUE_LEN, spec.bcQueueLen),
+        attr.u32(IFLA_MACVLAN_MODE, spec.mode === undefined ? undefined : MACVLAN_MODES[spec.mode]),
+      ];
+      return attributes.some(Boolean) ? attributes : undefined;
+    }
     case "ipvlan": {
       const attributes = [
         attr.u16(IFLA_IPVLAN_MODE, spec.mode === undefined ? undefined : IPVLAN_MODES[spec.mode]),

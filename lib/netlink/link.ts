@@ -23,6 +23,7 @@ import {
   IFLA_LINK,
   IFLA_LINK_NETNSID,
   IFLA_LINKINFO,
+  IFLA_MACVLAN_BC_QUEUE_LEN,
   IFLA_MACVLAN_MODE,
   IFLA_MASTER,
   IFLA_MTU,
@@ -94,7 +95,8 @@ export interface Link {
   /** The namespace id (as this namespace knows it) where parentIndex lives, for cross-namespace links. */
   linkNetnsId?: number;
   bridge?: { vlanFiltering: boolean };
-  macvlan?: { mode: MacvlanMode };
+  /** bcQueueLen: the kernel's queue length for broadcasts (absent before Linux 5.11). */
+  macvlan?: { mode: MacvlanMode; bcQueueLen?: number };
   ipvlan?: { mode: IpvlanMode; flags: IpvlanFlags };
   vlan?: { id: number };
   vrf?: { table: number };
@@ -243,7 +245,7 @@ function decodeKindData(kind: string | undefined, data: AttributeSet): Partial<L
       return { bridge: { vlanFiltering: data.bool(IFLA_BR_VLAN_FILTERING) ?? false } };
     case "macvlan":
     case "macvtap":
-      return { macvlan: { mode: macvlanModeName(data.u32(IFLA_MACVLAN_MODE) ?? 0) } };
+      return { macvlan: { mode: macvlanModeName(data.u32(IFLA_MACVLAN_MODE) ?? 0), bcQueueLen: data.u32(IFLA_MACVLAN_BC_QUEUE_LEN) } };
     case "ipvlan":
       return {
         ipvlan: {

@@ -6,6 +6,7 @@
  * state the plugin keeps on purpose for every attachment (a bridge, shared chains) is named in
  * shared.ts.
  */
+import { execFileSync } from "node:child_process";
 
 /** What a case prepares for the plugin before calling it. */
 export type TargetKind =
@@ -46,15 +47,28 @@ export interface TortureTarget {
   kind: TargetKind;
   /** Valid configurations; cases mutate one of them (in turn). GC and STATUS cases use cniVersion 1.1.0. */
   seeds(context: SeedContext): Record<string, unknown>[];
-  /** Why the plugin cannot be fuzzed on this kernel, when it cannot (a missing link type). */
-  unavailable?(): string | undefined;
   /**
    * A service the plugin talks to (dhcp's daemon): each world starts the suite's own executable
    * with these arguments in its host namespace, listening on `socket` (the seeds' daemonSocket),
    * and stops it with the world. Its death during a case is a crash of that case.
    */
   daemon?(socket: string): string[];
+  /**
+   * Makes what the plugin needs in the world's host namespace `host` (the master of macvlan,
+   * ipvlan and vlan) before the world's baseline is taken, so it is the world's, not residue.
+   */
+  prepareHost?(host: string): void;
 }
+
+/** The master of link-on-master plugins: one end of a veth pair in the world's host namespace, both ends up. */
+const MASTER = "ttmaster0";
+function makeMaster(host: string): void {
+  const ip = (...args: string[]) => execFileSync("ip", ["-n", host, ...args]);
+  ip("link", "add", MASTER, "type", "veth", "peer", "name", `${MASTER}p`);
+  ip("link", "set", MASTER, "up");
+  ip("link", "set", `${MASTER}p`, "up");
+}
+
 
 const hostLocal = (context: SeedContext, extra: Record<string, unknown> = {}) => ({
   type: "host-local",
@@ -282,6 +296,35 @@ export const TARGETS: readonly TortureTarget[] = [
     seeds: (context) => [
       { cniVersion: "1.0.0", name: context.network, type: "dummy", ipam: hostLocal(context) },
       { cniVersion: "0.3.1", name: context.network, type: "dummy", ipam: { type: "host-local", dataDir: context.dataDir, subnet: context.subnet4 } },
+    ],
+  },
+  {
+    plugin: "macvlan",
+    kind: "main",
+    prepareHost: makeMaster,
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "macvlan", master: MASTER, ipam: hostLocal(context) },
+      { cniVersion: "0.4.0", name: context.network, type: "macvlan", master: MASTER, mode: "private", mtu: 1400, bcqueuelen: 100, mac: "02:00:00:00:00:0a", ipam: { type: "host-local", dataDir: context.dataDir, subnet: context.subnet4 } },
+      { cniVersion: "1.0.0", name: context.network, type: "macvlan", master: MASTER, mode: "vepa", runtimeConfig: { mac: "02:00:00:00:00:0b" } },
+    ],
+  },
+  {
+    // On a kernel without ipvlan (or 8021q, below) every ADD is code 2, and must leave nothing.
+    plugin: "ipvlan",
+    kind: "main",
+    prepareHost: makeMaster,
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "ipvlan", master: MASTER, mode: "l2", ipam: hostLocal(context) },
+      { cniVersion: "0.4.0", name: context.network, type: "ipvlan", master: MASTER, mode: "l3s", mtu: 1400, ipam: { type: "host-local", dataDir: context.dataDir, subnet: context.subnet4 } },
+    ],
+  },
+  {
+    plugin: "vlan",
+    kind: "main",
+    prepareHost: makeMaster,
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "vlan", master: MASTER, vlanId: 100, ipam: hostLocal(context) },
+      { cniVersion: "0.3.1", name: context.network, type: "vlan", master: MASTER, vlanId: 4094, mtu: 1400, dns: { nameservers: ["192.0.2.53"] }, ipam: { type: "host-local", dataDir: context.dataDir, subnet: context.subnet4 } },
     ],
   },
 ];

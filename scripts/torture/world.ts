@@ -179,11 +179,13 @@ export class World {
 
   /**
    * A world ready for plugins of `kind`; meta worlds carry a bridge attachment made by the suite's
-   * bridge; a target with a daemon gets it running (`target`: the plugin whose daemon it is).
+   * bridge; a target with a daemon gets it running (`target`: the plugin whose daemon it is), and
+   * one that needs devices in the host namespace gets them before the baseline.
    */
-  static async create(run: TortureRun, suite: Suite, index: number, kind: TargetKind, target?: Pick<TortureTarget, "plugin" | "daemon">): Promise<World> {
+  static async create(run: TortureRun, suite: Suite, index: number, kind: TargetKind, target?: Pick<TortureTarget, "plugin" | "daemon" | "prepareHost">): Promise<World> {
     const world = new World(run, suite, index);
     try {
+      target?.prepareHost?.(world.host);
       if (kind !== "main") world.sharedContainer = world.newContainer();
       if (kind === "meta") await world.attachBase();
       if (target?.daemon) await world.startDaemon(target.plugin, target.daemon(world.context.daemonSocket));

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { callPlugin } from "../../helpers/cni.ts";
 import { OUR_BIN } from "../../helpers/paths.ts";
-import { Container, Daemon, Lan, waitFor, type LanOptions } from "./harness.ts";
+import { Container, Daemon, Lan, waitFor, type LanOptions, type MainPlugin } from "./harness.ts";
 
 const opened: { close(): unknown }[] = [];
 afterEach(async () => {
@@ -28,21 +28,23 @@ async function daemon(flags: string[] = ["-timeout", "2s", "-resendtimeout", "20
   return made;
 }
 
-function container(on: Lan, network?: string): Container {
-  const made = new Container(on, network);
+function newContainer(on: Lan, plugin: MainPlugin, network?: string): Container {
+  const made = new Container(on, network, plugin);
   opened.push({ close: () => made.remove() });
   return made;
 }
 
 /**
  * The main plugins that take `ipam: dhcp` here. Each attaches a container to the LAN's bridge
- * segment; the macvlan plugin's case (a macvlan on a port of the LAN) is added here when
- * macvlan exists, and every test below then runs for it too.
+ * segment: bridge as a port of it, macvlan as a macvlan on a veth whose peer is a port of it.
+ * Every test below runs for each.
  */
-const MAIN_PLUGINS = ["bridge"] as const;
+const MAIN_PLUGINS: readonly MainPlugin[] = ["bridge", "macvlan"];
 
 for (const mainPlugin of MAIN_PLUGINS) {
   describe(`${mainPlugin} with ipam dhcp, served by dnsmasq`, () => {
+    const container = (on: Lan, network?: string) => newContainer(on, mainPlugin, network);
+
     it("gives two containers leases from dnsmasq; they ping the LAN's gateway; DEL releases each lease", async () => {
       const network = await lan();
       const ours = await daemon();

@@ -58,6 +58,7 @@ export class Lan {
   readonly leaseFile = join(this.dir, "dnsmasq.leases");
   readonly logFile = join(this.dir, "server.log");
   private server: ChildProcess | undefined;
+  private macvlanMasterName: string | undefined;
 
   constructor(options: LanOptions = {}) {
     const ip = (...args: string[]) => this.netns.exec(["ip", ...args]);
@@ -87,6 +88,24 @@ export class Lan {
     } finally {
       closeSync(log);
     }
+  }
+
+  /**
+   * The master for macvlan containers: one end of a veth pair in the LAN namespace whose other
+   * end is a port of the bridge, so their frames reach the bridge and the server. Made on first
+   * use; it goes with the namespace.
+   */
+  macvlanMaster(): string {
+    if (this.macvlanMasterName) return this.macvlanMasterName;
+    const master = uniqueName("mvdm");
+    const port = `${master}p`;
+    const ip = (...args: string[]) => this.netns.exec(["ip", ...args]);
+    ip("link", "add", master, "type", "veth", "peer", "name", port);
+    ip("link", "set", port, "master", this.bridge);
+    ip("link", "set", port, "up");
+    ip("link", "set", master, "up");
+    this.macvlanMasterName = master;
+    return master;
   }
 
   /** Waits until the server is ready to answer. */
@@ -179,8 +198,12 @@ export class Daemon {
   }
 }
 
+/** The main plugins a container can join the LAN with. */
+export type MainPlugin = "bridge" | "macvlan";
+
 /**
- * A container on the LAN: its own namespace, attached by a main plugin with `ipam: dhcp`. The
+ * A container on the LAN: its own namespace, attached by a main plugin with `ipam: dhcp`: a
+ * port of the LAN's bridge (bridge), or a macvlan on the LAN's macvlan master (macvlan). The
  * main plugin runs inside the LAN namespace, where the bridge is.
  */
 export class Container {
@@ -190,26 +213,23 @@ export class Container {
   constructor(
     readonly lan: Lan,
     readonly network = uniqueName("dhnet"),
+    readonly plugin: MainPlugin = "bridge",
   ) {}
 
   config(ipam: Record<string, unknown>, options: { cniVersion?: string } = {}): Record<string, unknown> {
-    return {
-      cniVersion: options.cniVersion ?? "1.0.0",
-      name: this.network,
-      type: "bridge",
-      bridge: this.lan.bridge,
-      isGateway: false,
-      ipMasq: false,
-      ipam: { type: "dhcp", ...ipam },
-    };
+    const attachment =
+      this.plugin === "macvlan"
+        ? { type: "macvlan", master: this.lan.macvlanMaster() }
+        : { type: "bridge", bridge: this.lan.bridge, isGateway: false, ipMasq: false };
+    return { cniVersion: options.cniVersion ?? "1.0.0", name: this.network, ...attachment, ipam: { type: "dhcp", ...ipam } };
   }
 
   /**
-   * Runs the bridge plugin (ours) for this container. `cniPath` decides which dhcp plugin the
-   * bridge delegates to: ours by default.
+   * Runs the main plugin (ours) for this container. `cniPath` decides which dhcp plugin it
+   * delegates to: ours by default.
    */
   call(command: PluginCall["command"], config: Record<string, unknown>, options: { args?: string; cniPath?: string } = {}): PluginOutcome {
-    return callPlugin(join(OUR_BIN, "bridge"), { command, containerId: this.id, netns: this.netns.path, ifname: "eth0", config, args: options.args, host: this.lan.netns.name, path: options.cniPath });
+    return callPlugin(join(OUR_BIN, this.plugin), { command, containerId: this.id, netns: this.netns.path, ifname: "eth0", config, args: options.args, host: this.lan.netns.name, path: options.cniPath });
   }
 
   mac(): string {

@@ -48,6 +48,20 @@ describe("creating links encodes what iproute2 sends", () => {
     expectSameBytesAsIproute2(req, "macvlan");
   });
 
+  it("macvlan with a broadcast queue length", () => {
+    const req = createLinkRequest({
+      kind: "macvlan",
+      name: "mv0",
+      parentIndex: PARENT,
+      mode: "bridge",
+      bcQueueLen: 321,
+      mtu: 1400,
+      mac: "02:00:00:00:00:04",
+      netnsFd: NETNS_FD,
+    });
+    expectSameBytesAsIproute2(req, "macvlan-bcqueuelen");
+  });
+
   it("ipvlan in l3 mode with the private flag, created in another namespace", () => {
     const req = createLinkRequest({
       kind: "ipvlan",
