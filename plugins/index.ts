@@ -10,6 +10,7 @@ export const pluginLoaders = {
   "host-local": () => import("./host-local/index.ts"),
   loopback: () => import("./loopback/index.ts"),
   portmap: () => import("./portmap/index.ts"),
+  sbr: () => import("./sbr/index.ts"),
   static: () => import("./static/index.ts"),
   tuning: () => import("./tuning/index.ts"),
 };

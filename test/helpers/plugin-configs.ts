@@ -19,6 +19,7 @@ export function validConfigs(scratch: string): Record<PluginName, Record<string,
     "host-local": { type: "host-local", ipam: { type: "host-local", subnet: "10.199.1.0/24", dataDir: join(scratch, "leases") } },
     loopback: { type: "loopback" },
     portmap: { type: "portmap", runtimeConfig: { portMappings: [{ hostPort: 18080, containerPort: 80 }] } },
+    sbr: { type: "sbr" },
     static: { type: "static", ipam: { type: "static", addresses: [{ address: "10.199.2.5/24" }] } },
     tuning: { type: "tuning", dataDir: join(scratch, "tuning") },
   };
