@@ -19,17 +19,20 @@ export function routeBySource(container: Rtnetlink, link: Link, addresses: Sourc
   }
   const used = tablesInUse(container);
   const mainRoutes = container.routes({ index: link.index });
-  let table = FIRST_TABLE;
+  let candidate = FIRST_TABLE;
   for (const address of addresses) {
-    table = firstFreeTable(used, table);
+    const table = firstFreeTable(used, candidate);
     used.add(table);
+    candidate = table + 1;
     addRule(container, address.cidr, table, rollback);
     rollback.add(`routes of table ${table}`, () => deleteTableRoutes(container, table, link.index));
-    const gateway = config.gateways[address.cidr.family]?.toString() ?? address.gateway;
-    if (gateway !== undefined) {
-      container.addRoute({ dst: defaultDestination(address.cidr.family), gateway, index: link.index, table });
-    }
+    const { family } = address.cidr;
+    const staticGateway = config.gateways[family]?.toString();
+    const gateway = staticGateway ?? address.gateway;
+    if (gateway !== undefined) container.addRoute({ dst: defaultDestination(family), gateway, index: link.index, table });
     for (const route of mainRoutes.filter((route) => leadsFrom(route, address.cidr))) {
+      // A configured gateway's default route stays the table's default.
+      if (staticGateway !== undefined && route.dst === defaultDestination(family)) continue;
       // Replace: the default route just added may be among them.
       container.addRoute(inTable(route, table), "replace");
     }
