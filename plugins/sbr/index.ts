@@ -11,6 +11,7 @@ import type { Rtnetlink } from "../../lib/netlink/index.ts";
 import { CniError, ErrorCode, Rollback, definePlugin, invalidEnvironment, requirePrevResult } from "../../lib/skel/index.ts";
 import type { Result } from "../../lib/types/index.ts";
 import { addressesOf, sourcePrefix } from "./addresses.ts";
+import { withNamespaceLock } from "./lock.ts";
 import { parseSbrConfig, sbrConfigSchema, type SbrConfig } from "./config.ts";
 import { rulesFrom } from "./rules.ts";
 import { deleteTableRoutes, routeBySource } from "./routing.ts";
@@ -26,12 +27,14 @@ export default definePlugin<SbrConfig>({
   async add(request) {
     const prevResult = requirePrevResult(request, NEEDS_PREV_RESULT);
     const addresses = addressesOf(prevResult, request.ifname);
-    await withAttachment(request.netns, ({ container }) =>
-      Rollback.guard(async (rollback) => {
-        const link = container.linkByName(request.ifname);
-        if (!link) throw invalidEnvironment("CNI_IFNAME", `no interface ${request.ifname} in ${request.netns}: sbr routes an interface an earlier plugin of the chain made`);
-        routeBySource(container, link, addresses, request.config, rollback);
-      }),
+    await withNamespaceLock(request.netns, () =>
+      withAttachment(request.netns, ({ container }) =>
+        Rollback.guard(async (rollback) => {
+          const link = container.linkByName(request.ifname);
+          if (!link) throw invalidEnvironment("CNI_IFNAME", `no interface ${request.ifname} in ${request.netns}: sbr routes an interface an earlier plugin of the chain made`);
+          routeBySource(container, link, addresses, request.config, rollback);
+        }),
+      ),
     );
     return prevResult;
   },
