@@ -13,6 +13,7 @@ export const pluginLoaders = {
   sbr: () => import("./sbr/index.ts"),
   static: () => import("./static/index.ts"),
   tuning: () => import("./tuning/index.ts"),
+  vrf: () => import("./vrf/index.ts"),
 };
 
 export type PluginName = keyof typeof pluginLoaders;

@@ -22,5 +22,6 @@ export function validConfigs(scratch: string): Record<PluginName, Record<string,
     sbr: { type: "sbr" },
     static: { type: "static", ipam: { type: "static", addresses: [{ address: "10.199.2.5/24" }] } },
     tuning: { type: "tuning", dataDir: join(scratch, "tuning") },
+    vrf: { type: "vrf", vrfname: "vrf0" },
   };
 }
