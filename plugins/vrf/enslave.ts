@@ -1,5 +1,5 @@
 import type { Address, Link, NewRoute, RouteEntry, Rtnetlink } from "../../lib/netlink/index.ts";
-import { IFA_F_NODAD, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN } from "../../lib/netlink/index.ts";
+import { IFA_F_NODAD, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RTPROT_KERNEL } from "../../lib/netlink/index.ts";
 import { CniError, ErrorCode, invalidEnvironment, type Rollback } from "../../lib/skel/index.ts";
 import { sleepSync } from "../../lib/sys/index.ts";
 import type { VrfLink } from "./vrf-link.ts";
@@ -19,7 +19,9 @@ export function enslave(container: Rtnetlink, link: Link, vrf: VrfLink, rollback
     throw invalidEnvironment("CNI_IFNAME", `${link.name} already has a master (${master}); vrf enslaves an interface without one`);
   }
   const addresses = globalIpv6Addresses(container, link);
-  const routes = container.routes({ index: link.index }).filter((route) => route.scope === RT_SCOPE_UNIVERSE);
+  // Connected routes the kernel makes again in the VRF's table. IPv6 ones have universe scope
+  // too: copied, a second interface's fe80::/64 would replace the first one's.
+  const routes = container.routes({ index: link.index }).filter((route) => route.scope === RT_SCOPE_UNIVERSE && route.protocol !== RTPROT_KERNEL);
   container.setLink(link.index, { master: vrf.index });
   rollback.add(`${link.name} in VRF ${vrf.name}`, () => {
     container.setLink(link.index, { master: 0 });

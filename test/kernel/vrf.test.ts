@@ -62,6 +62,11 @@ describe("vrf in a kernel with VRFs", () => {
         EOF
 
         dump() {
+          # Link-local addresses come back after the link cycles, once their DAD ends.
+          for _ in 1 2 3 4 5 6 7 8 9 10; do
+            [[ -z $(ip -n $2 -6 address show tentative) ]] && break
+            sleep 0.3
+          done
           ip -n $2 -j -d link show > $1.links.json
           ip -n $2 -j -4 route show table all > $1.routes4.json
           ip -n $2 -j -6 route show table all > $1.routes6.json
