@@ -45,7 +45,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci empties node_modules first: through a symlink it would empty another checkout's copy.
+if [ -L node_modules ]; then
+  echo "setup: node_modules is a symlink to another checkout's packages; leaving them as they are"
+elif [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi

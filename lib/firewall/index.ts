@@ -13,6 +13,7 @@ export type { MacSpoofCheckAttachment, MacSpoofCheckFeature, MacSpoofCheckReques
 export {
   checkForwardAccess,
   ensureForwardAccessUsable,
+  gcForwardAccess,
   selectForwardAccess,
   setupForwardAccess,
   teardownForwardAccess,
@@ -21,4 +22,4 @@ export {
 export { FORWARD_BACKENDS } from "./forward/types.ts";
 export { DEFAULT_FIREWALLD_ZONE } from "./forward/firewalld.ts";
 export { DEFAULT_ADMIN_CHAIN, FORWARD_CHAIN } from "./forward/iptables.ts";
-export type { BridgeIsolation, ForwardAccessFeature, ForwardAccessRequest, ForwardBackendName, IsolationPolicy } from "./forward/types.ts";
+export type { BridgeIsolation, ForwardAccessFeature, ForwardAccessRequest, ForwardAttachment, ForwardBackendName, IsolationPolicy } from "./forward/types.ts";

@@ -62,13 +62,14 @@ export async function runInProcess(
 
 /**
  * The running executable is `file` if both are one inode: a hard link or symbolic link to it,
- * or the file itself. A file replaced since this process started (an upgrade) is another inode,
- * and runs as the process it now is. Under Node (tests) the running executable is node itself,
- * so delegates always run as processes there.
+ * or the file itself. The running inode is read through /proc/self/exe, which keeps naming the
+ * file this process started from after an upgrade renamed a new one over its path; the new
+ * file is another inode and runs as a process of its own. Under Node (tests) the running
+ * executable is node itself, so delegates always run as processes there.
  */
 export function isRunningExecutable(file: string): boolean {
   try {
-    const running = statSync(process.execPath);
+    const running = statSync("/proc/self/exe");
     const candidate = statSync(file);
     return running.dev === candidate.dev && running.ino === candidate.ino;
   } catch {

@@ -8,8 +8,14 @@ const IPV4_TEXT = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[
 const V4_MAPPED_PREFIX = 0xffffn << 32n;
 const V4_MAPPED_MASK = ~0xffff_ffffn & ((1n << 128n) - 1n);
 
-/** Text that cannot be read as an address; `reason` says why, for error messages. */
+/**
+ * Text that cannot be read as an address; `reason` says why, for error messages. Addresses come
+ * from configurations and results, so one that reaches a plugin's top unnamed is still a
+ * configuration error (code 7), never a bug; callers that know the field name it (code 7 too).
+ */
 export class AddressParseError extends Error {
+  readonly cniCode = 7;
+
   constructor(
     readonly text: string,
     readonly reason: string,

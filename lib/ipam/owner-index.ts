@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, type BigIntStats } from "node:fs";
+import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
+import { readSmallFile } from "../sys/index.ts";
 
 /**
  * An index from lease key (see lease.ts) to the lease files holding it, so DEL, CHECK and the
@@ -30,6 +31,8 @@ import { join } from "node:path";
 const INDEX_DIR = ".cni-ts-index";
 const FENCE_FILE = "fence";
 const MAGIC = "cni-ts host-local owner index v1\0";
+/** A key file lists the leases of one attachment: a few names, never megabytes (a larger one reads as damaged). */
+const INDEX_FILE_LIMIT = 1024 * 1024;
 /** How far before our own change the fence moves the directory's mtime. */
 const FENCE_OFFSET_NS = 1_000_000n;
 
@@ -169,7 +172,7 @@ export class OwnerIndex {
   private readKeyFile(key: string): string[] | undefined {
     let text: string;
     try {
-      text = readFileSync(this.keyPath(key), "utf8");
+      text = readSmallFile(this.keyPath(key), INDEX_FILE_LIMIT).toString("utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       return undefined;
@@ -232,7 +235,7 @@ function keyFileName(key: string): string {
 
 function fenceHolds(leaseDir: string): boolean {
   try {
-    const recorded = readFileSync(join(leaseDir, INDEX_DIR, FENCE_FILE), "utf8");
+    const recorded = readSmallFile(join(leaseDir, INDEX_DIR, FENCE_FILE)).toString("utf8");
     return recorded === fenceText(statSync(leaseDir, { bigint: true }));
   } catch {
     return false;

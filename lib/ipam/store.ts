@@ -1,8 +1,8 @@
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { IPAddress } from "../ip/index.ts";
-import { CniError, ErrorCode } from "../core/index.ts";
-import { LockTimeout, lockFile } from "../sys/index.ts";
+import { CniError, ErrorCode, invalidConfig } from "../core/index.ts";
+import { LockTimeout, lockFile, readSmallFile } from "../sys/index.ts";
 import type { AddressStore, Attachment } from "./allocator.ts";
 import { attachmentKey, containerKey, leaseKey } from "./lease.ts";
 import { OwnerIndex, type LeaseFile } from "./owner-index.ts";
@@ -16,6 +16,8 @@ import { OwnerIndex, type LeaseFile } from "./owner-index.ts";
  */
 
 const LOCK_FILE = "lock";
+/** A lease holds "<container ID>\r\n<ifname>": container IDs are not longer than this in practice. */
+const LEASE_FILE_LIMIT = 64 * 1024;
 const LAST_RESERVED_PREFIX = "last_reserved_ip.";
 
 /** A lease file found by a full scan. */
@@ -55,6 +57,9 @@ export class HostLocalStore implements AddressStore {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o755 });
     } catch (error) {
+      // A file where a directory must be (dataDir=/dev/null) is the configuration's mistake.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOTDIR" || code === "EEXIST") throw invalidConfig("ipam.dataDir", dataDir, `${dir} cannot be a directory: something else is in its way (${code})`);
       throw ioError(`creating the data directory ${dir}`, error);
     }
     return new HostLocalStore(dir, lockDirectory(dir));
@@ -115,7 +120,7 @@ export class HostLocalStore implements AddressStore {
   lastReservedIP(rangeSetIndex: number): IPAddress | undefined {
     try {
       // Not trimmed: the reference parses the content as it is, so must we to resume alike.
-      return IPAddress.tryParse(readFileSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), "utf8"));
+      return IPAddress.tryParse(readSmallFile(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), LEASE_FILE_LIMIT).toString("utf8"));
     } catch {
       return undefined;
     }
@@ -211,9 +216,10 @@ export class HostLocalStore implements AddressStore {
     return leases;
   }
 
+  /** A lease file's key; undefined when it cannot be one (gone, not a regular file, too large). */
   private readKey(name: string): string | undefined {
     try {
-      return leaseKey(readFileSync(join(this.dir, name), "utf8"));
+      return leaseKey(readSmallFile(join(this.dir, name), LEASE_FILE_LIMIT).toString("utf8"));
     } catch {
       return undefined;
     }

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
-import { invalidEnvironment, type CniError } from "../core/index.ts";
+import { ErrorCode, invalidEnvironment, type CniError } from "../core/index.ts";
 import { CLONE_NEWNET, Errno, SysError, sys } from "../sys/index.ts";
 
 /**
@@ -28,7 +28,10 @@ export class NetNS {
     try {
       fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new NetNSNotFound(path);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR" || code === "ENAMETOOLONG") throw new NetNSNotFound(path);
+      // A socket, or a symbolic link loop.
+      if (code === "ENXIO" || code === "ELOOP") throw new NotANetNS(path);
       throw error;
     }
     const handle = new NetNS(path, fd);
@@ -101,7 +104,14 @@ function enter(ns: NetNS): void {
   }
 }
 
+/**
+ * The namespace paths plugins open come from CNI_NETNS, so a path that is no namespace is an
+ * environment error (code 4), not a bug.
+ */
+const INVALID_ENVIRONMENT = ErrorCode.InvalidEnvironment;
+
 export class NetNSNotFound extends Error {
+  readonly cniCode = INVALID_ENVIRONMENT;
   constructor(readonly path: string) {
     super(`network namespace ${path} does not exist`);
     this.name = "NetNSNotFound";
@@ -109,6 +119,7 @@ export class NetNSNotFound extends Error {
 }
 
 export class NotANetNS extends Error {
+  readonly cniCode = INVALID_ENVIRONMENT;
   constructor(readonly path: string) {
     super(`${path} is not a network namespace`);
     this.name = "NotANetNS";

@@ -1,6 +1,7 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { readSmallFile } from "../sys/index.ts";
 import { CacheError } from "./errors.ts";
 import { marshalLikeGo } from "./go-json.ts";
 
@@ -48,6 +49,9 @@ export interface CacheKey {
 /** What a cache file holds: a cniCacheV1 entry, or (from libcni before 0.8) a bare result. */
 export type CacheFileContent = { kind: "entry"; entry: CacheEntry } | { kind: "legacy"; result: unknown };
 
+/** A cache entry holds a configuration and a result: kilobytes. A file larger than this (or no regular file) is unreadable. */
+const CACHE_FILE_LIMIT = 1024 * 1024;
+
 export class ResultCache {
   /** `dir` is the cache directory (libcni's CacheDir); files go to dir/results. */
   constructor(readonly dir: string = DEFAULT_CACHE_DIR) {}
@@ -81,7 +85,7 @@ export class ResultCache {
     const file = this.filePath(key);
     let text: string;
     try {
-      text = await readFile(file, "utf8");
+      text = readSmallFile(file, CACHE_FILE_LIMIT).toString("utf8");
     } catch {
       return undefined;
     }
@@ -111,7 +115,7 @@ export class ResultCache {
       if (containerId && !name.includes(`-${containerId}-`)) continue;
       let content: CacheFileContent | undefined;
       try {
-        content = decodeFile(await readFile(join(resultsDir, name), "utf8"), name);
+        content = decodeFile(readSmallFile(join(resultsDir, name), CACHE_FILE_LIMIT).toString("utf8"), name);
       } catch {
         continue;
       }

@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { z } from "zod";
 import { formatPath } from "../core/index.ts";
+import { FileRefused, readSmallFile } from "../sys/index.ts";
 import { ConfigError } from "./errors.ts";
 import { marshalLikeGo } from "./go-json.ts";
 import { parseLenientVersion, selectListVersion } from "./version.ts";
@@ -178,10 +179,14 @@ export function networkConfigListFromPluginFile(file: string): NetworkConfigList
   };
 }
 
+/** Configuration files are kilobytes; one that is larger, or no regular file, is refused unread. */
+const CONFIG_FILE_LIMIT = 1024 * 1024;
+
 export function readConfigFile(file: string): Buffer {
   try {
-    return readFileSync(file);
+    return readSmallFile(file, CONFIG_FILE_LIMIT);
   } catch (error) {
+    if (error instanceof FileRefused) throw new ConfigError(file, undefined, error.reason);
     throw new ConfigError(file, undefined, `cannot be read: ${(error as Error).message}`);
   }
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CniError, ErrorCode } from "../core/index.ts";
+import { decodeJson } from "./json.ts";
 
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -36,14 +37,12 @@ export const netConfSchema = z.looseObject({
 
 export type NetConf = z.infer<typeof netConfSchema>;
 
-/** Decodes stdin as a JSON object: code 6 when it is not JSON, 7 when it is not an object. */
+/**
+ * Decodes stdin as a JSON object: code 6 when it is not JSON or nested too deep (json.ts), 7
+ * when it is not an object.
+ */
 export function decodeConfig(stdin: Buffer): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(stdin.toString("utf8"));
-  } catch (error) {
-    throw new CniError(ErrorCode.DecodingFailure, `network configuration on stdin is not valid JSON: ${(error as Error).message}`);
-  }
+  const value = decodeJson(stdin.toString("utf8"), "network configuration on stdin");
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new CniError(ErrorCode.InvalidConfig, "invalid config: the network configuration must be a JSON object");
   }

@@ -1,4 +1,4 @@
-import { readFileSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 import { CniError, ErrorCode, foldKeysToSchema, invalidEnvironment, toCniError } from "../core/index.ts";
 import { NetNS, openCniNetns } from "../netns/index.ts";
 import {
@@ -15,6 +15,7 @@ import { CniArgs } from "./args.ts";
 import { decodeConfig, netConfSchema, type NetConf } from "./config.ts";
 import { isNetworkInvocation, parseInvocation, type Command } from "./env.ts";
 import type { AttachmentRequest, NetworkRequest, OwnPluginLoader, PluginDefinition } from "./plugin.ts";
+import { readBoundedStdin } from "./stdin.ts";
 
 /** Where a plugin run reads and writes; the process by default, buffers in tests. */
 export interface PluginIO {
@@ -26,10 +27,13 @@ export interface PluginIO {
 
 export const processIO: PluginIO = {
   env: process.env,
-  readStdin: () => readFileSync(0),
+  readStdin: () => readBoundedStdin(),
   writeStdout: (text) => void writeSync(1, text),
   writeStderr: (text) => void writeSync(2, text),
 };
+
+/** Set to 1, it makes a failing plugin print the error's stack trace on stderr. */
+export const DEBUG_VARIABLE = "CNI_TS_DEBUG";
 
 /**
  * Runs one CNI command of a plugin: validates the environment, negotiates the version, parses
@@ -84,8 +88,9 @@ export async function runPlugin<C extends NetConf>(
     return 0;
   } catch (error) {
     const cniError = toCniError(error);
-    if (cniError.code === ErrorCode.Internal && error instanceof Error && error.stack) {
-      io.writeStderr(`${plugin.name}: internal error: ${error.stack}\n`);
+    // The error object says what went wrong; the stack is for a developer who asks for it.
+    if (io.env[DEBUG_VARIABLE] === "1" && error instanceof Error && error.stack) {
+      io.writeStderr(`${plugin.name}: ${cniError.code === ErrorCode.Internal ? "internal error" : `error ${cniError.code}`}: ${error.stack}\n`);
     }
     io.writeStdout(JSON.stringify(cniError.toObject(errorVersion)));
     return 1;
@@ -96,6 +101,7 @@ function readStdin(io: PluginIO): Buffer {
   try {
     return io.readStdin();
   } catch (error) {
+    if (error instanceof CniError) throw error;
     throw new CniError(ErrorCode.IoFailure, `reading the network configuration from stdin: ${(error as Error).message}`);
   }
 }

@@ -7,6 +7,7 @@ export { CniArgs } from "./args.ts";
 export { decodeConfig, netConfSchema, type NetConf } from "./config.ts";
 export { runPlugin, processIO, type PluginIO } from "./dispatch.ts";
 export { validateContainerId, validateInterfaceName, type Command } from "./env.ts";
+export { decodeJson, findDuplicateKeys, MAX_JSON_DEPTH } from "./json.ts";
 export { Rollback } from "./rollback.ts";
 export * from "./plugin.ts";
 export {

@@ -4,3 +4,4 @@ export * from "./types.ts";
 export { Errno, errnoMessage, errnoName } from "./errno.ts";
 export { LockTimeout, lockFile } from "./lock.ts";
 export { sleepSync } from "./sleep.ts";
+export { FileRefused, readSmallFile, SMALL_FILE_LIMIT } from "./small-file.ts";

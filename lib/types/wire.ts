@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { lazy } from "../core/index.ts";
+import { Cidr, IPAddress } from "../ip/index.ts";
 
 /**
  * Wire shapes of results, per spec version family, as libcni writes and reads them.
@@ -10,8 +11,9 @@ import { lazy } from "../core/index.ts";
  * state: errors take the field's path from the parent). Both save start-up time, since zod
  * builds every wrapper and check as an object: building both shapes took ~1.3 ms per process.
  */
-const cidr = lazy(() => z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, "must be an address in CIDR notation"));
-const optionalIp = lazy(() => z.string().regex(/^[0-9a-fA-F.:]+$/, "must be an IP address").optional());
+// Read as Go's net.ParseCIDR and net.ParseIP read them, so that nothing later meets an address it cannot parse.
+const cidr = lazy(() => z.string().refine((text) => Cidr.tryParse(text) !== undefined, "must be an address in CIDR notation"));
+const optionalIp = lazy(() => z.string().refine((text) => IPAddress.tryParse(text) !== undefined, "must be an IP address").optional());
 const optionalString = lazy(() => z.string().optional());
 const optionalStrings = lazy(() => z.array(z.string()).optional());
 const optionalInt = lazy(() => z.number().int().optional());

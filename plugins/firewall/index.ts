@@ -7,12 +7,14 @@
 import {
   checkForwardAccess,
   ensureForwardAccessUsable,
+  gcForwardAccess,
   setupForwardAccess,
   teardownForwardAccess,
   type ForwardAccessOptions,
   type ForwardAccessRequest,
+  type ForwardAttachment,
 } from "../../lib/firewall/index.ts";
-import { definePlugin, invalidConfig, requirePrevResult } from "../../lib/skel/index.ts";
+import { definePlugin, invalidConfig, requirePrevResult, type AttachmentRequest } from "../../lib/skel/index.ts";
 import type { Result } from "../../lib/types/index.ts";
 import { firewallConfigSchema, isolationPolicy, parseFirewallConfig, type FirewallConfig } from "./config.ts";
 
@@ -24,29 +26,36 @@ export default definePlugin<FirewallConfig>({
 
   async add(request) {
     const prevResult = requirePrevResult(request, needsPrevResult("ADD"));
-    setupForwardAccess(accessRequest(request.config, prevResult), accessOptions(request.config));
+    setupForwardAccess(accessRequest(request, prevResult), accessOptions(request.config));
     return prevResult;
   },
 
-  // Without prevResult the addresses are unknown and nothing is removed, as in the reference.
-  // The shared chains and a bridge's isolation stay: other containers rely on them.
+  // The attachment's rules carry its tag, so they are found without prevResult too (a runtime
+  // that died before caching the result); prevResult's addresses also find the reference's
+  // untagged rules. The shared chains and a bridge's isolation stay: other containers rely on them.
   async del(request) {
-    teardownForwardAccess(containerAddresses(request.prevResult), accessOptions(request.config));
+    teardownForwardAccess(attachmentOf(request), containerAddresses(request.prevResult), accessOptions(request.config));
   },
 
   async check(request) {
     const prevResult = requirePrevResult(request, needsPrevResult("CHECK"));
-    checkForwardAccess(accessRequest(request.config, prevResult), accessOptions(request.config));
+    checkForwardAccess(accessRequest(request, prevResult), accessOptions(request.config));
   },
 
   async status(request) {
     ensureForwardAccessUsable(accessOptions(request.config), isolationPolicy(request.config) !== undefined);
   },
 
-  // No gc: the rules name addresses, never containers (iptables comments and firewalld sources
-  // alike, byte for byte the reference's), so nothing tells which attachment a rule was for.
-  // See README.md, "Garbage collection".
+  // The tagged iptables rules of attachments not in cni.dev/valid-attachments; the reference's
+  // untagged rules and firewalld's sources name no attachment and stay (README.md, "Garbage collection").
+  async gc(request) {
+    gcForwardAccess(request.config.name, request.validAttachments, accessOptions(request.config));
+  },
 });
+
+function attachmentOf(request: AttachmentRequest<FirewallConfig>): ForwardAttachment {
+  return { network: request.config.name, containerId: request.containerId, ifname: request.ifname };
+}
 
 function needsPrevResult(command: string): string {
   return `${command} needs the previous plugin's result: chain firewall after a plugin that returns one (bridge, ptp, ...)`;
@@ -64,10 +73,11 @@ function accessOptions(config: FirewallConfig): ForwardAccessOptions {
  * The container's addresses, and with an isolating ingress policy the bridge to isolate: the
  * first interface of prevResult, where bridge lists it (the reference takes the same one).
  */
-function accessRequest(config: FirewallConfig, prevResult: Result): ForwardAccessRequest {
+function accessRequest(request: AttachmentRequest<FirewallConfig>, prevResult: Result): ForwardAccessRequest {
   const addresses = containerAddresses(prevResult);
-  const policy = isolationPolicy(config);
-  if (!policy) return { addresses };
+  const attachment = attachmentOf(request);
+  const policy = isolationPolicy(request.config);
+  if (!policy) return { attachment, addresses };
   const bridge = prevResult.interfaces?.[0]?.name;
   if (!bridge) {
     throw invalidConfig(
@@ -77,5 +87,5 @@ function accessRequest(config: FirewallConfig, prevResult: Result): ForwardAcces
     );
   }
   if (!/^[^\s/:"]{1,15}$/.test(bridge)) throw invalidConfig("prevResult.interfaces[0].name", bridge, "is not an interface name");
-  return { addresses, isolation: { bridge, policy } };
+  return { attachment, addresses, isolation: { bridge, policy } };
 }

@@ -2,7 +2,6 @@
  * host-local: IP address management from configured ranges, with one lease file per address in
  * a directory on this host, shared with (and interchangeable with) the reference host-local.
  */
-import { readFileSync } from "node:fs";
 import {
   allocateAll,
   checkAttachment,
@@ -14,7 +13,8 @@ import {
   toIPConfig,
   type IpamConfig,
 } from "../../lib/ipam/index.ts";
-import { CniError, definePlugin, ErrorCode, log } from "../../lib/skel/index.ts";
+import { CniError, definePlugin, ErrorCode, invalidConfig, log } from "../../lib/skel/index.ts";
+import { FileRefused, readSmallFile } from "../../lib/sys/index.ts";
 import type { DNS } from "../../lib/types/index.ts";
 import { hostLocalConfigSchema, parseHostLocalConfig, type HostLocalConfig } from "./config.ts";
 
@@ -81,10 +81,14 @@ function locked<S extends HostLocalStore | undefined, T>(store: S, body: (store:
   }
 }
 
+/** The DNS settings of ipam.resolvConf: a regular file of at most 64 KiB, else code 7 naming the key. */
 function readResolvConf(path: string): DNS {
+  let text: string;
   try {
-    return parseResolvConf(readFileSync(path, "utf8"));
+    text = readSmallFile(path).toString("utf8");
   } catch (error) {
-    throw new CniError(ErrorCode.IoFailure, `ipam.resolvConf=${JSON.stringify(path)}: cannot read it: ${(error as Error).message}`);
+    const reason = error instanceof FileRefused ? error.reason : `cannot be read: ${(error as Error).message}`;
+    throw invalidConfig("ipam.resolvConf", path, reason);
   }
+  return parseResolvConf(text);
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { CniError, ErrorCode } from "../../lib/skel/index.ts";
+import { readSmallFile } from "../../lib/sys/index.ts";
 import { invalidSysctlKey } from "./sysctl-key.ts";
 
 /**
@@ -18,7 +18,7 @@ export interface Allowlist {
 export function readAllowlist(path = ALLOWLIST_PATH): Allowlist | undefined {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readSmallFile(path).toString("utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new CniError(ErrorCode.IoFailure, `reading the sysctl allowlist ${path}: ${(error as Error).message}`);

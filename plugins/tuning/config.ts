@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   CniError,
   ErrorCode,
+  findDuplicateKeys,
   invalidConfig,
   netConfSchema,
   parseWithSchema,
@@ -9,7 +10,6 @@ import {
   type ConfigContext,
   type NetConf,
 } from "../../lib/skel/index.ts";
-import { duplicateKeys } from "./duplicate-keys.ts";
 import { parseMac } from "./mac.ts";
 import { sysctlPath } from "./sysctl-key.ts";
 
@@ -166,11 +166,14 @@ function resolveSysctls(entries: Record<string, string>, ifname: string): Sysctl
   return [...byPath.values()];
 }
 
-/** The objects whose keys tuning reads; a key twice in one of them is ambiguous. */
+/**
+ * The objects whose keys tuning reads; a key twice in one of them is ambiguous (the reference
+ * refuses a sysctl given twice). Every prefix of one is one too, as findDuplicateKeys needs.
+ */
 const READ_OBJECTS = new Set(["", "sysctl", "args", "args.cni", "args.cni.sysctl", "runtimeConfig"]);
 
 function refuseDuplicateKeys(stdinText: string): void {
-  const duplicate = duplicateKeys(stdinText).find((path) => READ_OBJECTS.has(path.slice(0, -1).join(".")));
+  const [duplicate] = findDuplicateKeys(stdinText, (path) => READ_OBJECTS.has(path.join(".")));
   if (duplicate) {
     const where = duplicate.length === 1 ? "the configuration" : duplicate.slice(0, -1).join(".");
     throw new CniError(ErrorCode.InvalidConfig, `invalid config: ${where} has the key ${JSON.stringify(duplicate.at(-1))} twice; keys must be unique`);

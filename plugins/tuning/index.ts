@@ -20,7 +20,7 @@ import type { Result } from "../../lib/types/index.ts";
 import { readAllowlist, requireAllowed } from "./allowlist.ts";
 import { parseTuningConfig, tuningConfigSchema, type LinkSettings, type TuningNetConf } from "./config.ts";
 import { applyLinkSettings, checkLinkSettings, restoreLinkSettings, snapshot } from "./link-settings.ts";
-import { collectSavedStates, readSavedState, removeSavedState, savedStatePath, writeSavedState } from "./saved-state.ts";
+import { collectSavedStates, prepareDataDir, readSavedState, removeSavedState, savedStatePath, writeSavedState } from "./saved-state.ts";
 import { applySysctls, checkSysctls } from "./sysctls.ts";
 
 type TuningRequest = AttachmentRequest<TuningNetConf>;
@@ -40,6 +40,7 @@ export default definePlugin<TuningNetConf>({
       if (allowlist) requireAllowed(settings.sysctls.map((sysctl) => sysctl.key), allowlist);
     }
     const prevResult = requirePrevResult(request, NEEDS_PREV_RESULT);
+    if (hasLinkSettings(settings.link)) prepareDataDir(request.config.dataDir);
     return withAttachment(request.netns, ({ netns, container }) =>
       Rollback.guard(async (rollback) => {
         applySysctls(netns, settings.sysctls, rollback);
@@ -59,15 +60,20 @@ export default definePlugin<TuningNetConf>({
       return;
     }
     // Nothing to restore when the container side or the interface is gone.
-    const failures = await withDelAttachment(request.netns, ({ container }) => {
+    const outcome = await withDelAttachment(request.netns, ({ container }) => {
       const link = container?.linkByName(request.ifname);
-      if (!container || !link) return [];
-      return restoreLinkSettings(container, link, saved.state).errors;
+      return container && link ? restoreLinkSettings(container, link, saved.state) : undefined;
     });
-    if (failures.length > 0) {
-      // Failing DEL would stop the runtime from deleting the rest of the chain; GC removes the file.
-      log(`tuning: ${request.ifname} in ${request.netns}: ${failures.map((failure) => failure.message).join("; ")}; keeping ${path}`);
-      return;
+    if (outcome && outcome.failures.errors.length > 0) {
+      const { failures, worthRetrying } = outcome;
+      const described = failures.errors.map((failure) => failure.message).join("; ");
+      // Failing DEL would stop the runtime from deleting the rest of the chain. A failure that a
+      // later DEL might overcome keeps the file (GC removes it); values the kernel refuses never will.
+      if (worthRetrying) {
+        log(`tuning: ${request.ifname} in ${request.netns}: ${described}; keeping ${path}`);
+        return;
+      }
+      log(`tuning: ${request.ifname} in ${request.netns}: ${described}; the kernel refuses these values, so they stay as they are`);
     }
     removeSavedState(path);
   },
@@ -115,7 +121,7 @@ function tuneLink(request: TuningRequest, container: Rtnetlink, settings: LinkSe
   const saved = { ...snapshot(link, settings), network: request.config.name };
   writeSavedState(path, saved);
   rollback.add(`${request.ifname}'s settings`, () => {
-    restoreLinkSettings(container, link, saved).throwIfAny(`restore ${request.ifname}`);
+    restoreLinkSettings(container, link, saved).failures.throwIfAny(`restore ${request.ifname}`);
     removeSavedState(path);
   });
   applyLinkSettings(container, link, settings);

@@ -55,16 +55,32 @@ export function applyLinkSettings(nl: Rtnetlink, link: Link, settings: LinkSetti
   }
 }
 
-/** Puts saved values back, each on its own so one failure does not stop the rest; returns the failures. */
-export function restoreLinkSettings(nl: Rtnetlink, link: Link, saved: SavedState): Failures {
+/**
+ * What a restore could not put back. `worthRetrying` is false when the kernel refused every
+ * value itself (loopback's all-zero MAC, which tuning could change but not set back): no later
+ * DEL could restore those either.
+ */
+export interface RestoreOutcome {
+  failures: Failures;
+  worthRetrying: boolean;
+}
+
+/** Puts saved values back, each on its own so one failure does not stop the rest. */
+export function restoreLinkSettings(nl: Rtnetlink, link: Link, saved: SavedState): RestoreOutcome {
   const failures = new Failures();
+  let worthRetrying = false;
   for (const setting of RESTORE_ORDER) {
     const value = saved[setting];
     // As in the reference, an empty MAC and a zero MTU mean "not saved".
     if (value === undefined || ((setting === "mac" || setting === "mtu") && !value)) continue;
-    failures.attempt(() => nl.setLink(link.index, change(setting, value)), `restore ${SETTINGS[setting].words}`);
+    try {
+      nl.setLink(link.index, change(setting, value));
+    } catch (error) {
+      if (!isRefusedValue(error)) worthRetrying = true;
+      failures.add(error, `restore ${SETTINGS[setting].words}`);
+    }
   }
-  return failures;
+  return { failures, worthRetrying };
 }
 
 /** CHECK: every configured value is what the link has now (code 104 naming setting, expected and actual). */

@@ -1,6 +1,7 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CniError, ErrorCode, type GcAttachment } from "../../lib/skel/index.ts";
+import { CniError, decodeJson, ErrorCode, invalidConfig, log, type GcAttachment } from "../../lib/skel/index.ts";
+import { FileRefused, readSmallFile } from "../../lib/sys/index.ts";
 
 /**
  * The interface's settings from before ADD changed them, kept in a file until DEL puts them
@@ -40,6 +41,22 @@ export function serializeSavedState(state: SavedState): string {
   return JSON.stringify({ mac: mac || undefined, promisc, mtu: mtu || undefined, allmulti, txQLen, network }, null, 1);
 }
 
+/**
+ * Creates the data directory if it is missing, before ADD changes anything: a dataDir that
+ * cannot be a directory (a file, /dev/null) is a configuration error (code 7) naming it.
+ */
+export function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR") {
+      throw invalidConfig("dataDir", dataDir, `must be a directory (or a path where one can be created), but something else is in its way (${code})`);
+    }
+    throw new CniError(ErrorCode.IoFailure, `creating the data directory ${dataDir}: ${(error as Error).message}`);
+  }
+}
+
 /** Writes the file whole or not at all (a rename), so a crash never leaves half of one for DEL. */
 export function writeSavedState(path: string, state: SavedState): void {
   const directory = join(path, "..");
@@ -56,18 +73,24 @@ export function writeSavedState(path: string, state: SavedState): void {
 
 export type SavedStateRead = { found: false } | { found: true; state: SavedState } | { found: true; corrupt: string };
 
-/** Reads a saved state; values of the wrong type are left out, as Go's decoder would fail on them. */
+/**
+ * Reads a saved state; values of the wrong type are left out, as Go's decoder would fail on them.
+ * Nothing is there when the data directory is missing or is no directory; a file that is not a
+ * small regular file of JSON is corrupt.
+ */
 export function readSavedState(path: string): SavedStateRead {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readSmallFile(path).toString("utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { found: false };
+    if (error instanceof FileRefused) return { found: true, corrupt: error.reason };
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return { found: false };
     throw new CniError(ErrorCode.IoFailure, `reading saved settings ${path}: ${(error as Error).message}`);
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = decodeJson(text, "the saved settings");
   } catch (error) {
     return { found: true, corrupt: (error as Error).message };
   }
@@ -89,8 +112,13 @@ const SAVED_KEYS: [keyof SavedState, "string" | "number" | "boolean"][] = [
   ["network", "string"],
 ];
 
+/** Removes a saved state; what cannot be removed (a directory in its place) is reported, never thrown: DEL must go on. */
 export function removeSavedState(path: string): void {
-  rmSync(path, { force: true });
+  try {
+    rmSync(path, { force: true });
+  } catch (error) {
+    log(`tuning: could not remove ${path}: ${(error as Error).message}`);
+  }
 }
 
 /**

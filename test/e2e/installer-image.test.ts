@@ -3,7 +3,7 @@ import { closeSync, copyFileSync, mkdirSync, readdirSync, readFileSync, readlink
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lockFile } from "../../lib/sys/lock.ts";
+import { lockFile } from "../../lib/sys/index.ts";
 import { pluginLoaders } from "../../plugins/index.ts";
 import { makeTestCertificates, serviceAccountDir, startFakeApiServer } from "../helpers/kubernetes-api.ts";
 import { createNetns, linkExists } from "../helpers/netns.ts";

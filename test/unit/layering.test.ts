@@ -14,7 +14,7 @@ const ROOT = join(import.meta.dirname, "..", "..");
 const LAYERS: Record<string, number> = {
   core: 0,
   sys: 0,
-  ip: 1,
+  ip: 0,
   types: 1,
   netns: 1,
   netlink: 2,

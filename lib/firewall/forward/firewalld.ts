@@ -70,7 +70,8 @@ export function firewalldForwardAccess(executor: ToolExecutor, zone: string): Fo
       if (isolation) setupIsolation(executor, addresses, isolation);
     },
 
-    teardown(addresses) {
+    // Zone sources are bare addresses: nothing can carry the attachment, so without addresses nothing is found.
+    teardown(_attachment, addresses) {
       for (const source of sources(addresses)) {
         const reply = callSystemBus(executor, zoneCall("removeSource", zone, source));
         if (reply.ok || NOT_IN_ZONE.some((code) => reply.error.startsWith(code))) continue;
@@ -98,6 +99,9 @@ export function firewalldForwardAccess(executor: ToolExecutor, zone: string): Fo
       }
       if (missing.length > 0) throw checkFailed(missing);
     },
+
+    // Nothing tells which attachment a source was added for (see teardown).
+    gc() {},
 
     ensureUsable(withIsolation) {
       if (!firewalldRunning(executor)) throw new CniError(ErrorCode.NotAvailable, `firewalld: ${notRunning()}`);

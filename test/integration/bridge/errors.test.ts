@@ -8,12 +8,23 @@ import { createTestNetwork, type TestNetwork } from "../../helpers/network.ts";
 import { OUR_BIN } from "../../helpers/paths.ts";
 import { uniqueName } from "../../helpers/tag.ts";
 
-/** Every link on the host, to prove a failed ADD created none. */
-function hostLinks(): string[] {
-  return execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" })
-    .split("\n")
-    .map((line) => line.split(": ")[1]?.split("@")[0])
-    .filter((name): name is string => !!name)
+interface HostLink {
+  ifname: string;
+  link_netnsid?: number;
+  linkinfo?: { info_kind?: string };
+}
+
+/**
+ * The host links a bridge ADD into `netns` could have made: the test's bridge and veths whose
+ * other end is in `netns`. Other test files create links meanwhile; those are not ours to count.
+ */
+function hostLinksOf(network: TestNetwork, netns: TestNetns): string[] {
+  const namespaces = JSON.parse(execFileSync("ip", ["-j", "netns", "list"], { encoding: "utf8" }) || "[]") as { name: string; id?: number }[];
+  const netnsId = namespaces.find((entry) => entry.name === netns.name)?.id;
+  const links = JSON.parse(execFileSync("ip", ["-j", "-d", "link", "show"], { encoding: "utf8" })) as HostLink[];
+  return links
+    .filter((link) => link.ifname === network.bridge || (link.linkinfo?.info_kind === "veth" && netnsId !== undefined && link.link_netnsid === netnsId))
+    .map((link) => link.ifname)
     .sort();
 }
 
@@ -29,7 +40,7 @@ describe("bridge: bad input gets the right error code and leaves nothing behind"
   beforeEach(() => {
     network = createTestNetwork();
     netns = createNetns();
-    linksBefore = hostLinks();
+    linksBefore = hostLinksOf(network, netns);
   });
   afterEach(() => {
     netns.remove();
@@ -45,7 +56,7 @@ describe("bridge: bad input gets the right error code and leaves nothing behind"
    * namespace (and the host ends of its veths) down later, so "fewer" is not a failure.
    */
   function expectNothingLeft(): void {
-    expect(hostLinks().filter((link) => !linksBefore.includes(link))).toEqual([]);
+    expect(hostLinksOf(network, netns).filter((link) => !linksBefore.includes(link))).toEqual([]);
     expect(containerLinks(netns)).toEqual(["lo"]);
     expect(network.leases()).toEqual([]);
   }
@@ -165,7 +176,7 @@ describe("bridge: bad input gets the right error code and leaves nothing behind"
 
   it("answers code 2 for vlan on an existing bridge without VLAN filtering, leaving the bridge as it was", () => {
     execFileSync("ip", ["link", "add", network.bridge, "type", "bridge"]);
-    linksBefore = hostLinks();
+    linksBefore = hostLinksOf(network, netns);
     const outcome = add({ config: network.bridgeConfig({ vlan: 100 }) });
     expect(outcome.json.code).toBe(2);
     expectNothingLeft();

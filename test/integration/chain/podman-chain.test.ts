@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CniRuntime, networkConfigListFromBytes, PluginError, type RuntimeConf } from "../../../lib/runtime/index.ts";
-import { createNetns, linkExists, type TestNetns } from "../../helpers/netns.ts";
+import { createNetns, linkExists, linkGoneWithin, type TestNetns } from "../../helpers/netns.ts";
 import { createTestNetwork, type TestNetwork } from "../../helpers/network.ts";
 import { OUR_BIN } from "../../helpers/paths.ts";
 import { uniqueName } from "../../helpers/tag.ts";
@@ -17,21 +17,35 @@ import { uniqueName } from "../../helpers/tag.ts";
  */
 const RATE = 50_000_000;
 
-function chain(network: TestNetwork, withBandwidth: boolean) {
+/** The chain; `stateful` adds what keeps more host state: the MAC spoof check and tuning's saved settings. */
+function chain(network: TestNetwork, withBandwidth: boolean, stateful = false) {
   const plugins: Record<string, unknown>[] = [
-    { ...network.bridgeConfig({ isDefaultGateway: true, ipMasq: true, hairpinMode: true }), name: undefined, cniVersion: undefined },
+    {
+      ...network.bridgeConfig({ isDefaultGateway: true, ipMasq: true, hairpinMode: true, ...(stateful && { macspoofchk: true }) }),
+      name: undefined,
+      cniVersion: undefined,
+    },
     { type: "portmap", capabilities: { portMappings: true } },
     { type: "firewall" },
-    { type: "tuning" },
+    { type: "tuning", ...(stateful && { mtu: 1400 }) },
   ];
   if (withBandwidth) plugins.push({ type: "bandwidth", capabilities: { bandwidth: true } });
   return networkConfigListFromBytes(JSON.stringify({ cniVersion: "1.1.0", name: network.name, plugins }));
 }
 
-function hostRulesMentioning(containerId: string): string[] {
+function hostRuleLines(): string[] {
   const iptables = ["iptables-save", "ip6tables-save"].flatMap((tool) => execFileSync(tool, { encoding: "utf8" }).split("\n"));
   const nft = execFileSync("nft", ["list", "ruleset"], { encoding: "utf8" }).split("\n");
-  return [...iptables, ...nft].filter((line) => line.includes(containerId));
+  return [...iptables, ...nft];
+}
+
+function hostRulesMentioning(containerId: string): string[] {
+  return hostRuleLines().filter((line) => line.includes(containerId));
+}
+
+/** Rules naming one of the addresses as a host (the firewall's accept rules name no container). */
+function hostRulesNaming(ips: readonly string[]): string[] {
+  return hostRuleLines().filter((line) => ips.some((ip) => new RegExp(`[\\s"]${ip.replaceAll(".", "\\.")}(/(32|128))?([\\s":]|$)`).test(line)));
 }
 
 describe.each([
@@ -97,6 +111,30 @@ describe.each([
     for (const name of hostInterfaces) expect(linkExists(name), name).toBe(false);
     expect(network.leases()).toEqual([]);
     expect(existsSync(join(cacheDir, "results")) ? readdirSync(join(cacheDir, "results")) : []).toEqual([]);
+  });
+
+  it.each([
+    ["still there", false],
+    ["already gone", true],
+  ])("DEL without a cached result (the runtime died after ADD) removes everything, the container's namespace %s", async (_, netnsGone) => {
+    const list = chain(network, withBandwidth, true);
+    const rt = attachment(23000 + Math.floor(Math.random() * 1000));
+    const { result } = await runtime.addNetworkList(list, rt);
+    const hostInterfaces = (result.interfaces ?? []).filter((intf) => !intf.sandbox && intf.name !== network.bridge).map((intf) => intf.name);
+    const ips = (result.ips ?? []).map((ip) => ip.address.split("/")[0]!);
+    const savedSettings = join("/run/cni/tuning", `${rt.containerId}_eth0.json`);
+    expect(hostRulesNaming(ips).length).toBeGreaterThan(0);
+    expect(existsSync(savedSettings)).toBe(true);
+
+    rmSync(join(cacheDir, "results"), { recursive: true, force: true });
+    if (netnsGone) namespaces.pop()!.remove();
+    await runtime.delNetworkList(list, rt);
+
+    expect(hostRulesMentioning(rt.containerId)).toEqual([]);
+    expect(hostRulesNaming(ips)).toEqual([]);
+    for (const name of hostInterfaces) expect(linkGoneWithin(name, 5000), name).toBe(true);
+    expect(network.leases()).toEqual([]);
+    expect(existsSync(savedSettings)).toBe(false);
   });
 
   const breakages: [string, (rt: RuntimeConf, hostVeth: string) => void, string][] = [

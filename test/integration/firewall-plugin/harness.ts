@@ -32,6 +32,16 @@ export function addressRuleLines(cidr: string): string[] {
   return [`-A CNI-FORWARD -d ${host} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`, `-A CNI-FORWARD -s ${host} -j ACCEPT`];
 }
 
+/** Our marker of a container address, which ties it to its attachment (no target, no effect). */
+export function markerLine(cidr: string, tag: string): string {
+  return `-A CNI-FORWARD -s ${hostRoute(cidr)} -m comment --comment "${tag}"`;
+}
+
+/** The lines without our markers: the reference's layout. */
+export function withoutMarkers(lines: string[]): string[] {
+  return lines.filter((line) => !/^-A CNI-FORWARD -s \S+ -m comment --comment "[0-9a-f]{16}-[0-9a-f]{16} firewall /.test(line));
+}
+
 export function familyOf(cidr: string): 4 | 6 {
   return cidr.includes(":") ? 6 : 4;
 }

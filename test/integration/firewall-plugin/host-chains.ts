@@ -39,6 +39,16 @@ export class HostChains {
     }
   }
 
+  /** Deletes the markers of these container addresses, leaving the reference's layout. */
+  removeMarkers(cidrs: readonly string[]): void {
+    for (const cidr of cidrs) {
+      const host = hostRoute(cidr);
+      const family = familyOf(cidr);
+      const markers = filterRules(family).filter((line) => line.startsWith(`-A CNI-FORWARD -s ${host} -m comment `));
+      if (markers.length > 0) restore(family, markers.map((line) => line.replace(/^-A /, "-D ")));
+    }
+  }
+
   /** Removes an admin chain the test made up, with its jump, if nothing else is in it. */
   removeAdminChain(chain: string): void {
     for (const family of FAMILIES) {

@@ -3,7 +3,8 @@ import { callPlugin, mustCall, type PluginCall } from "../../helpers/cni.ts";
 import { createNetns, type TestNetns } from "../../helpers/netns.ts";
 import { createTestNetwork, type TestNetwork } from "../../helpers/network.ts";
 import { uniqueName } from "../../helpers/tag.ts";
-import { addressRuleLines, familyOf, filterRules, hostRoute, rulesOfAddress } from "./harness.ts";
+import { attachmentTag } from "../../../lib/firewall/forward/tag.ts";
+import { addressRuleLines, familyOf, filterRules, hostRoute, markerLine, rulesOfAddress } from "./harness.ts";
 import { HostChains } from "./host-chains.ts";
 
 const FORWARD_JUMP = '-A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD';
@@ -71,14 +72,18 @@ describe("firewall after bridge + host-local, in the host namespace", () => {
     return attachment.addresses.flatMap((cidr) => rulesOfAddress(filterRules(familyOf(cidr)), hostRoute(cidr)));
   }
 
-  it("ADD passes the bridge's result on unchanged and adds the reference's rules for each container address", () => {
+  function tagOf(attachment: Attachment): string {
+    return attachmentTag({ network: network.name, containerId: attachment.containerId, ifname: "eth0" });
+  }
+
+  it("ADD passes the bridge's result on unchanged and adds the reference's rules and its marker for each container address", () => {
     const attachment = attach();
     const added = mustCall("firewall", attachment.firewall("ADD"));
     expect(added.json).toEqual(attachment.bridgeResult);
     expect(attachment.addresses.map(familyOf)).toEqual([4, 6]);
     for (const cidr of attachment.addresses) {
       const rules = filterRules(familyOf(cidr));
-      expect(rulesOfAddress(rules, hostRoute(cidr))).toEqual(addressRuleLines(cidr));
+      expect(rulesOfAddress(rules, hostRoute(cidr))).toEqual([...addressRuleLines(cidr), markerLine(cidr, tagOf(attachment))]);
       expect(rules).toContain(FORWARD_JUMP);
       expect(rules.find((line) => line.startsWith("-A CNI-FORWARD "))).toBe(ADMIN_JUMP);
       expect(rules).toContain(":CNI-ADMIN - [0:0]");
@@ -89,7 +94,7 @@ describe("firewall after bridge + host-local, in the host namespace", () => {
     const attachment = attach();
     mustCall("firewall", attachment.firewall("ADD"));
     mustCall("firewall", attachment.firewall("ADD"));
-    expect(rulesOf(attachment)).toHaveLength(4);
+    expect(rulesOf(attachment)).toHaveLength(6);
     for (const family of [4, 6] as const) {
       expect(filterRules(family).filter((line) => line === FORWARD_JUMP)).toHaveLength(1);
       expect(filterRules(family).filter((line) => line === ADMIN_JUMP)).toHaveLength(1);
@@ -118,24 +123,33 @@ describe("firewall after bridge + host-local, in the host namespace", () => {
 
     mustCall("firewall", first.firewall("DEL"));
     expect(rulesOf(first)).toEqual([]);
-    expect(rulesOf(second)).toHaveLength(4);
+    expect(rulesOf(second)).toHaveLength(6);
     expect(filterRules(4)).toContain(FORWARD_JUMP);
 
     const again = callPlugin("firewall", first.firewall("DEL"));
     expect(again).toMatchObject({ status: 0, stdout: "" });
-    expect(rulesOf(second)).toHaveLength(4);
+    expect(rulesOf(second)).toHaveLength(6);
   });
 
-  it("DEL succeeds without prevResult (nothing to remove) and chained in reverse order before bridge DEL", () => {
-    const attachment = attach();
-    mustCall("firewall", attachment.firewall("ADD"));
+  it("DEL without prevResult (the runtime died before caching it) finds the attachment's rules by its markers and removes them", () => {
+    const first = attach();
+    const second = attach();
+    mustCall("firewall", first.firewall("ADD"));
+    mustCall("firewall", second.firewall("ADD"));
     const withoutPrevResult = firewallConfig(undefined);
     delete withoutPrevResult.prevResult;
-    expect(callPlugin("firewall", attachment.firewall("DEL", withoutPrevResult)).status).toBe(0);
-    expect(rulesOf(attachment)).toHaveLength(4);
+    expect(callPlugin("firewall", first.firewall("DEL", withoutPrevResult))).toMatchObject({ status: 0, stdout: "" });
+    expect(rulesOf(first)).toEqual([]);
+    expect(rulesOf(second)).toHaveLength(6);
+    expect(callPlugin("firewall", first.firewall("DEL", withoutPrevResult)).status).toBe(0);
+  });
 
+  it("DEL with prevResult removes the reference's rules of the addresses, which carry no marker", () => {
+    const attachment = attach();
+    mustCall("firewall", attachment.firewall("ADD"));
+    hostChains.removeMarkers(attachment.addresses);
+    expect(rulesOf(attachment)).toEqual(attachment.addresses.flatMap(addressRuleLines));
     mustCall("firewall", attachment.firewall("DEL"));
-    mustCall("bridge", { command: "DEL", containerId: attachment.containerId, netns: attachment.netns.path, ifname: "eth0", config: network.bridgeConfig() });
     expect(rulesOf(attachment)).toEqual([]);
   });
 
@@ -160,7 +174,7 @@ describe("firewall after bridge + host-local, in the host namespace", () => {
     const config = firewallConfig(attachment.bridgeResult);
     delete config.backend;
     mustCall("firewall", { ...attachment.firewall("ADD", config), env: NO_SYSTEM_BUS });
-    expect(rulesOf(attachment)).toHaveLength(4);
+    expect(rulesOf(attachment)).toHaveLength(6);
     mustCall("firewall", { ...attachment.firewall("DEL", config), env: NO_SYSTEM_BUS });
     expect(rulesOf(attachment)).toEqual([]);
   });
@@ -183,7 +197,7 @@ describe("firewall after bridge + host-local, in the host namespace", () => {
     }
   });
 
-  it("STATUS is ready with iptables and code 50 for a firewalld that is not running; GC keeps the rules", () => {
+  it("STATUS is ready with iptables and code 50 for a firewalld that is not running", () => {
     const attachment = attach();
     mustCall("firewall", attachment.firewall("ADD"));
     const networkConfig = (backend: string) => ({ cniVersion: "1.1.0", name: network.name, type: "firewall", backend });
@@ -192,8 +206,19 @@ describe("firewall after bridge + host-local, in the host namespace", () => {
     const status = callPlugin("firewall", { command: "STATUS", config: networkConfig("firewalld"), env: NO_SYSTEM_BUS });
     expect(status.json).toMatchObject({ code: 50, msg: expect.stringContaining("firewalld: it is not running") });
 
-    const gc = callPlugin("firewall", { command: "GC", config: { ...networkConfig("iptables"), "cni.dev/valid-attachments": [] } });
-    expect(gc.status).toBe(0);
-    expect(rulesOf(attachment)).toHaveLength(4);
+  });
+
+  it("GC removes the rules of the network's attachments that are not valid, and keeps the valid ones", () => {
+    const kept = attach();
+    const stale = attach();
+    mustCall("firewall", kept.firewall("ADD"));
+    mustCall("firewall", stale.firewall("ADD"));
+    const gc = (valid: { containerID: string; ifname: string }[]) =>
+      callPlugin("firewall", { command: "GC", config: { cniVersion: "1.1.0", name: network.name, type: "firewall", backend: "iptables", "cni.dev/valid-attachments": valid } });
+    expect(gc([{ containerID: kept.containerId, ifname: "eth0" }]).status).toBe(0);
+    expect(rulesOf(kept)).toHaveLength(6);
+    expect(rulesOf(stale)).toEqual([]);
+    expect(gc([]).status).toBe(0);
+    expect(rulesOf(kept)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { createNetns, type TestNetns } from "../../helpers/netns.ts";
 import { createTestNetwork, type TestNetwork } from "../../helpers/network.ts";
 import { REFERENCE_BIN } from "../../helpers/paths.ts";
 import { uniqueName } from "../../helpers/tag.ts";
-import { filterRules } from "./harness.ts";
+import { filterRules, withoutMarkers } from "./harness.ts";
 
 const REFERENCE_FIREWALL = join(REFERENCE_BIN, "firewall");
 
@@ -56,30 +56,37 @@ describe("firewall against the reference plugin", () => {
     network?.cleanup();
   });
 
-  it("writes the same filter tables as the reference for the same ADD, and the same result", () => {
+  /** The tables without our markers: the reference's layout. */
+  const referenceLayout = (host: TestNetns) => tables(host).map(withoutMarkers);
+
+  it("writes the reference's filter tables for the same ADD, plus a marker per address, and the same result", () => {
     const theirs = reference(hosts.reference, "ADD").json;
     const mine = ours(hosts.ours, "ADD").json;
-    expect(tables(hosts.ours)).toEqual(tables(hosts.reference));
-    expect(tables(hosts.ours)[0]).toHaveLength(6);
+    expect(referenceLayout(hosts.ours)).toEqual(tables(hosts.reference));
+    expect(tables(hosts.ours)[0]).toHaveLength(7);
     expect(mine).toEqual(theirs);
   });
 
-  it("passes each other's CHECK and adds nothing on top of each other's rules", () => {
+  it("passes each other's CHECK; on the reference's rules ours adds only its markers, the reference nothing on ours", () => {
     ours(hosts.reference, "CHECK");
     reference(hosts.ours, "CHECK");
     const before = [tables(hosts.reference), tables(hosts.ours)];
     ours(hosts.reference, "ADD");
     reference(hosts.ours, "ADD");
-    expect([tables(hosts.reference), tables(hosts.ours)]).toEqual(before);
+    expect(tables(hosts.ours)).toEqual(before[1]);
+    expect(referenceLayout(hosts.reference)).toEqual(before[0]);
+    expect(tables(hosts.reference)[0]).toHaveLength(7);
   });
 
-  it("lets the reference's DEL remove our rules, and removes the reference's with ours, to the same tables", () => {
+  it("lets the reference's DEL remove our rules (the no-op markers stay), and removes the reference's with ours, to the same tables", () => {
     reference(hosts.ours, "DEL");
     ours(hosts.reference, "DEL");
-    const left = tables(hosts.ours);
+    const left = referenceLayout(hosts.ours);
     expect(left[0]!.filter((line) => line.includes("ACCEPT") && line.includes(" -s "))).toEqual([]);
     expect(left[1]!.filter((line) => line.includes("conntrack"))).toEqual([]);
     expect(tables(hosts.reference)).toEqual(left);
+    ours(hosts.ours, "DEL");
+    expect(tables(hosts.ours)).toEqual(left);
     // What stays, for both: the shared chains and the jumps to them.
     expect(left[0]).toEqual([
       ":CNI-ADMIN - [0:0]",
@@ -97,7 +104,7 @@ describe("firewall against the reference plugin", () => {
       // v1.1.1 put "(ingressPolicy: same-bridge)" on every isolation rule; v1.7.0 and later
       // (and this plugin) put "(ingressPolicy: same-bridge|isolated)" on those all bridges share.
       const asBefore17 = (lines: string[][]) => lines.map((family) => family.map((line) => line.replace("same-bridge|isolated", "same-bridge")));
-      expect(asBefore17(tables(host.ours))).toEqual(tables(host.reference));
+      expect(asBefore17(referenceLayout(host.ours))).toEqual(tables(host.reference));
     } finally {
       host.reference.remove();
       host.ours.remove();
@@ -111,7 +118,7 @@ describe("firewall against the reference plugin", () => {
       const before = tables(host);
       ours(host, "ADD", { ingressPolicy: "same-bridge" });
       ours(host, "CHECK", { ingressPolicy: "same-bridge" });
-      expect(tables(host)).toEqual(before);
+      expect(referenceLayout(host)).toEqual(before);
     } finally {
       host.remove();
     }

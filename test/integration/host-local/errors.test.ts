@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -21,6 +22,19 @@ function expectAddFails(
   expect(add.status, add.stdout).toBe(1);
   expect(add.json).toMatchObject({ code, msg: expect.stringContaining(message) });
   expect(net.leases()).toEqual(before);
+}
+
+function fifo(): string {
+  const path = join(net.dataDir, "fifo");
+  execFileSync("mkfifo", [path]);
+  return path;
+}
+
+/** A file of that size taking no space (a hole). */
+function sparseFile(size: number): string {
+  const path = join(net.dataDir, "big");
+  execFileSync("truncate", ["-s", String(size), path]);
+  return path;
 }
 
 describe("host-local refuses bad input with the right code and leaves no lease", () => {
@@ -68,14 +82,26 @@ describe("host-local refuses bad input with the right code and leaves no lease",
     expectAddFails(net.config(), 7, `requested IP ${net.subnets.v4Prefix}.1 is the gateway of range set 0`, { args: `IP=${net.subnets.v4Prefix}.1` });
   });
 
-  it("code 5: a resolvConf that cannot be read", () => {
-    expectAddFails(net.config({ ipam: { resolvConf: join(net.dataDir, "missing.conf") } }), 5, "ipam.resolvConf=");
+  it("code 7: a resolvConf that cannot be read, naming it", () => {
+    const missing = join(net.dataDir, "missing.conf");
+    expectAddFails(net.config({ ipam: { resolvConf: missing } }), 7, `invalid config: ipam.resolvConf=${JSON.stringify(missing)}: cannot be read`);
   });
 
-  it("code 5: a data directory that cannot be created", () => {
+  it.each([
+    ["/dev/zero, which never ends", () => "/dev/zero", "is not a regular file (it is a character device)"],
+    ["a FIFO, which blocks", () => fifo(), "is not a regular file (it is a FIFO)"],
+    ["a directory", () => net.dataDir, "is not a regular file (it is a directory)"],
+    ["a 2 GB file", () => sparseFile(2 * 1024 ** 3), "is 2147483648 bytes, more than the 65536"],
+  ])("code 7 at once, reading nothing: a resolvConf that is %s", (_what, pathOf, reason) => {
+    const path = pathOf();
+    expectAddFails(net.config({ ipam: { resolvConf: path } }), 7, `invalid config: ipam.resolvConf=${JSON.stringify(path)}: ${reason}`);
+  });
+
+  it("code 7: a data directory that is a file, naming ipam.dataDir; DEL there exits 0", () => {
     const file = join(net.dataDir, "a-file");
     writeFileSync(file, "");
-    expectAddFails(net.config({ ipam: { dataDir: file } }), 5, "creating the data directory");
+    expectAddFails(net.config({ ipam: { dataDir: file } }), 7, `invalid config: ipam.dataDir=${JSON.stringify(file)}`);
+    expect(net.call("DEL", net.config({ ipam: { dataDir: file } })).status).toBe(0);
   });
 
   it("code 103: no free address, releasing what earlier range sets reserved", () => {

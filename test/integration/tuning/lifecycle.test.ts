@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { TuningContainer } from "./harness.ts";
+import { join } from "node:path";
+import { callPlugin } from "../../helpers/cni.ts";
+import { OUR_TUNING, TuningContainer } from "./harness.ts";
 
 const MAC = "c2:11:22:33:44:55";
 const SETTINGS = { mac: MAC, mtu: 1400, promisc: true, allmulti: true, txQLen: 321 };
@@ -194,6 +196,19 @@ describe("tuning chained after bridge + host-local, in real namespaces", () => {
     c.detach();
     expect(c.tuning("DEL", c.config(SETTINGS)).status).toBe(0);
     expect(existsSync(c.savedStatePath())).toBe(false);
+  });
+
+  it("drops the saved file on DEL when the kernel refuses an original value back (loopback's all-zero MAC)", () => {
+    const c = attached();
+    const call = (command: "ADD" | "DEL") =>
+      callPlugin(OUR_TUNING, { command, config: c.config({ mac: "c2:11:22:33:44:77" }), containerId: c.containerId, netns: c.netns.path, ifname: "lo" });
+    expect(call("ADD").status).toBe(0);
+    const saved = join(c.dataDir, `${c.containerId}_lo.json`);
+    expect(existsSync(saved)).toBe(true);
+    const del = call("DEL");
+    expect(del.status).toBe(0);
+    expect(del.stderr).toContain("the kernel refuses these values");
+    expect(existsSync(saved)).toBe(false);
   });
 
   it("succeeds on DEL without CNI_NETNS, with nothing it could restore", () => {

@@ -26,7 +26,8 @@ function firewalld(answers: Record<string, { status?: number; stdout?: string; s
 }
 
 const busctlLines = (executor: FakeExecutor) => executor.calls.filter((call) => call.tool === "busctl").map((call) => call.args.join(" "));
-const request = { addresses: ["10.1.2.3/24", "fd00::3/64"] };
+const attachment = { network: "net1", containerId: "ctr1", ifname: "eth0" };
+const request = { attachment, addresses: ["10.1.2.3/24", "fd00::3/64"] };
 
 describe("firewalld backend: the D-Bus calls it makes", () => {
   it("adds each address to the zone as a host route, over the system bus", () => {
@@ -68,19 +69,19 @@ describe("firewalld backend: the D-Bus calls it makes", () => {
     const executor = firewalld({
       [`--system call ${ZONE} removeSource ss trusted 10.1.2.3/32`]: { status: 1, stderr: "Call failed: UNKNOWN_SOURCE: '10.1.2.3/32' is not in any zone" },
     });
-    firewalldForwardAccess(executor, "trusted").teardown(request.addresses);
+    firewalldForwardAccess(executor, "trusted").teardown(attachment, request.addresses);
     expect(busctlLines(executor)).toEqual([
       `--system call ${ZONE} removeSource ss trusted 10.1.2.3/32`,
       `--system call ${ZONE} removeSource ss trusted fd00::3/128`,
     ]);
 
     const stopped = new FakeExecutor({ busctl: { status: 1, stderr: "Call failed: The name org.fedoraproject.FirewallD1 was not provided by any .service files" } });
-    expect(() => firewalldForwardAccess(stopped, "trusted").teardown(request.addresses)).not.toThrow();
+    expect(() => firewalldForwardAccess(stopped, "trusted").teardown(attachment, request.addresses)).not.toThrow();
   });
 
   it("fails teardown with code 101 when a running firewalld refuses", () => {
     const executor = firewalld({ [`--system call ${ZONE} removeSource ss trusted 10.1.2.3/32`]: { status: 1, stderr: "Call failed: Access denied" } });
-    expect(() => firewalldForwardAccess(executor, "trusted").teardown(request.addresses)).toThrow(expect.objectContaining({ code: 101, message: expect.stringContaining("Access denied") }));
+    expect(() => firewalldForwardAccess(executor, "trusted").teardown(attachment, request.addresses)).toThrow(expect.objectContaining({ code: 101, message: expect.stringContaining("Access denied") }));
   });
 
   it("checks each source with querySource and names the ones missing (code 104)", () => {
@@ -92,7 +93,7 @@ describe("firewalld backend: the D-Bus calls it makes", () => {
   });
 
   it("checks the isolation rules in iptables too", () => {
-    expect(() => firewalldForwardAccess(firewalld(), "trusted").check({ addresses: ["10.1.2.3/24"], isolation: { bridge: "cni0", policy: "same-bridge" } })).toThrow(
+    expect(() => firewalldForwardAccess(firewalld(), "trusted").check({ attachment, addresses: ["10.1.2.3/24"], isolation: { bridge: "cni0", policy: "same-bridge" } })).toThrow(
       expect.objectContaining({ code: 104, message: expect.stringContaining("chain CNI-ISOLATION-STAGE-1 in iptables table filter") }),
     );
   });

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -120,6 +121,18 @@ describe("loading a directory of network configurations", () => {
     expect(problem.field).toBeUndefined();
     expect(problem.reason).toMatch(/^invalid JSON: /);
     expect(loadNetworkList(dir, "good").name).toBe("good");
+  });
+
+  it("reports a .conflist that is a FIFO or larger than 1 MiB without reading it, and keeps loading the others", () => {
+    execFileSync("mkfifo", [join(dir, "a.conflist")]);
+    write("b.conflist", `{"cniVersion":"1.0.0","name":"big","plugins":[{"type":"bridge","pad":"${"x".repeat(1024 * 1024)}"}]}`);
+    write("c.conflist", { cniVersion: "1.0.0", name: "ok", plugins: [{ type: "bridge" }] });
+    const { networks, problems } = loadNetworkDirectory(dir);
+    expect(networks.map((network) => network.name)).toEqual(["ok"]);
+    expect(problems.map((problem) => problem.reason)).toEqual([
+      "is not a regular file (it is a FIFO)",
+      expect.stringMatching(/^is \d+ bytes, more than the 1048576 a file read here may have$/),
+    ]);
   });
 
   it("reports a plugin without `type` with the file name and the field plugins[i].type", () => {

@@ -50,8 +50,9 @@ export function createFakePlugin(pluginDir: string, recordDir: string, type: str
     `record=${shellQuote(recordDir)}`,
     'n=$(( $(cat "$record/seq" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$record/seq"',
     `base="$record/$(printf %04d "$n").${type}.$CNI_COMMAND"`,
-    'cat > "$base.stdin"',
+    // The environment first: a call killed early (by a time limit) still has both files once .stdin exists.
     'env -0 > "$base.env"',
+    'cat > "$base.stdin"',
     ...(options.stderr ? [`printf '%s\\n' ${shellQuote(options.stderr)} >&2`] : []),
     'case "$CNI_COMMAND" in',
     ...(options.hangOn ? [`  ${options.hangOn}) sleep 100000 & echo $! > "$record/hang.pid"; wait; exit 0 ;;`] : []),

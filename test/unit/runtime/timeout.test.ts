@@ -64,8 +64,9 @@ describe("the per-call time limit", () => {
   it("applies to every command, and a per-call limit overrides the runtime's", async () => {
     const network = hangingList("DEL");
     const cni = new CniRuntime({ path: [join(work, "bin")], cacheDir: join(work, "cache"), timeoutMs: 600_000, stderr: null });
-    const failure = cni.delNetworkList(network, rt, { timeoutMs: 200 });
-    await expect(failure).rejects.toMatchObject({ timeoutMs: 200, invocation: { plugin: "sleeper", command: "DEL", network: "slow" } });
+    // Long enough for bash to start and record the call on a loaded machine, far below the runtime's limit.
+    const failure = cni.delNetworkList(network, rt, { timeoutMs: 1500 });
+    await expect(failure).rejects.toMatchObject({ timeoutMs: 1500, invocation: { plugin: "sleeper", command: "DEL", network: "slow" } });
     expect(readCalls(join(work, "record")).map((call) => call.command)).toEqual(["DEL"]);
   });
 

@@ -221,18 +221,26 @@ describe("plugin dispatch", () => {
     expect(deleted).toEqual(["DEL"]);
   });
 
-  it("reports a thrown non-CNI error as code 999 with the stack on stderr", async () => {
+  it("reports a thrown non-CNI error as code 999, with no stack trace unless CNI_TS_DEBUG=1", async () => {
     const failing = definePlugin({ ...plugin, add: async () => { throw new TypeError("boom"); } });
-    const out: string[] = [];
-    const err: string[] = [];
-    const status = await runPlugin(failing, {
-      env: addEnv,
-      readStdin: () => Buffer.from(JSON.stringify(conf())),
-      writeStdout: (t) => out.push(t),
-      writeStderr: (t) => err.push(t),
-    });
-    expect(status).toBe(1);
-    expect(JSON.parse(out.join(""))).toMatchObject({ code: 999, msg: "boom" });
-    expect(err.join("")).toContain("TypeError");
+    const runFailing = async (env: Record<string, string>) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const status = await runPlugin(failing, {
+        env,
+        readStdin: () => Buffer.from(JSON.stringify(conf())),
+        writeStdout: (t) => out.push(t),
+        writeStderr: (t) => err.push(t),
+      });
+      return { status, json: JSON.parse(out.join("")), stderr: err.join("") };
+    };
+    const quiet = await runFailing(addEnv);
+    expect(quiet.status).toBe(1);
+    expect(quiet.json).toMatchObject({ code: 999, msg: "boom" });
+    expect(quiet.stderr).toBe("");
+    const debug = await runFailing({ ...addEnv, CNI_TS_DEBUG: "1" });
+    expect(debug.json).toMatchObject({ code: 999, msg: "boom" });
+    expect(debug.stderr).toContain("TypeError: boom");
+    expect(debug.stderr).toMatch(/\n\s+at /);
   });
 });

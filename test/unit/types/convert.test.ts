@@ -69,4 +69,13 @@ describe("result conversion", () => {
       /prevResult\.ips\[0\]\.address="10\.0\.0\.1"/,
     );
   });
+
+  it.each([
+    ["a prefix longer than the family has", { ips: [{ address: "10.1.2.3/33" }] }, "prevResult.ips[0].address"],
+    ["an octet above 255", { ips: [{ address: "300.1.2.3/24" }] }, "prevResult.ips[0].address"],
+    ["a gateway with a zone", { ips: [{ address: "fd00::3/64", gateway: "fe80::1%eth0" }] }, "prevResult.ips[0].gateway"],
+    ["a route to no network", { routes: [{ dst: "1.2.3/8" }] }, "prevResult.routes[0].dst"],
+  ])("refuses (code 7) an address Go's parser would not read: %s", (_what, result, field) => {
+    expect(() => decodeResult({ cniVersion: "1.0.0", ...result })).toThrow(expect.objectContaining({ code: 7, message: expect.stringContaining(`invalid config: ${field}=`) }));
+  });
 });
