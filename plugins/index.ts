@@ -15,10 +15,12 @@ export const pluginLoaders = {
   macvlan: () => import("./macvlan/index.ts"),
   portmap: () => import("./portmap/index.ts"),
   ptp: () => import("./ptp/index.ts"),
+  sbr: () => import("./sbr/index.ts"),
   static: () => import("./static/index.ts"),
   tap: () => import("./tap/index.ts"),
   tuning: () => import("./tuning/index.ts"),
   vlan: () => import("./vlan/index.ts"),
+  vrf: () => import("./vrf/index.ts"),
 };
 
 export type PluginName = keyof typeof pluginLoaders;

@@ -192,6 +192,25 @@ export const TARGETS: readonly TortureTarget[] = [
     ],
   },
   {
+    plugin: "sbr",
+    kind: "meta",
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "sbr", prevResult: context.prevResult },
+      { cniVersion: "1.0.0", name: context.network, type: "sbr", table: 4242, prevResult: context.prevResult },
+      { cniVersion: "0.4.0", name: context.network, type: "sbr", gateways: [context.gateway4], addSourceHints: true, prevResult: context.prevResult },
+    ],
+  },
+  {
+    // This host's kernel has no vrf module: every ADD here is code 2, and the fuzzing covers
+    // the configuration, DEL and CHECK (test/kernel/vrf.test.ts runs it live).
+    plugin: "vrf",
+    kind: "meta",
+    seeds: (context) => [
+      { cniVersion: "1.0.0", name: context.network, type: "vrf", vrfname: "vrf-blue", prevResult: context.prevResult },
+      { cniVersion: "0.3.1", name: context.network, type: "vrf", vrfname: "vrf-red", table: 1001, prevResult: context.prevResult },
+    ],
+  },
+  {
     plugin: "bandwidth",
     kind: "meta",
     seeds: (context) => [

@@ -24,9 +24,11 @@ export function validConfigs(scratch: string): Record<PluginName, Record<string,
     macvlan: { type: "macvlan", master: "shmvmaster0", ipam: { type: "host-local", subnet: "10.199.3.0/24", dataDir: join(scratch, "leases") } },
     portmap: { type: "portmap", runtimeConfig: { portMappings: [{ hostPort: 18080, containerPort: 80 }] } },
     ptp: { type: "ptp", ipam: { type: "host-local", subnet: "10.199.3.0/24", dataDir: join(scratch, "leases") } },
+    sbr: { type: "sbr" },
     static: { type: "static", ipam: { type: "static", addresses: [{ address: "10.199.2.5/24" }] } },
     tap: { type: "tap" },
     tuning: { type: "tuning", dataDir: join(scratch, "tuning") },
     vlan: { type: "vlan", master: "shvlmaster0", vlanId: 10, ipam: { type: "host-local", subnet: "10.199.5.0/24", dataDir: join(scratch, "leases") } },
+    vrf: { type: "vrf", vrfname: "vrf0" },
   };
 }
