@@ -13,11 +13,11 @@
  * The timeline is the median of several ADDs, the CPU profile the mean per ADD.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { buildExecutable } from "../../executable-build.ts";
 import { progress, type BenchContext } from "../context.ts";
 import type { Suite } from "../driver.ts";
+import { buildFloor, FLOOR_PROGRAM } from "../floor.ts";
 import type { BenchNetwork } from "../networks.ts";
 import { summarize, type Summary } from "../stats.ts";
 import { cycleInFreshNamespace } from "./cycle.ts";
@@ -102,10 +102,7 @@ function traceCommand(log: string): string[] {
  * few times under the timeline's strace (exec to output), to calibrate the timeline's start-up.
  */
 async function runtimeFloor(dir: string, iterations: number): Promise<{ untraced: Summary; traced: Summary }> {
-  const source = join(dir, "floor.ts");
-  writeFileSync(source, 'import { writeSync } from "node:fs";\nwriteSync(1, "{}");\n');
-  const executable = join(dir, "floor");
-  await buildExecutable({ entrypoint: source, outfile: executable });
+  const executable = join((await buildFloor(dir)).bin, FLOOR_PROGRAM);
   const untraced: number[] = [];
   for (let index = 0; index < iterations; index++) {
     const started = performance.now();
