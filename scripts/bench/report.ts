@@ -431,7 +431,7 @@ function renderProfile(profile: ProfileResult, calls: Record<string, Comparison>
   const categoryNames = Object.keys(cpuEntries[0]?.[1].categories ?? {});
   lines.push(
     "",
-    "CPU profile (JavaScript thread, sampled; mean ms per ADD, so with some profiler overhead):",
+    "CPU profile (JavaScript thread, sampled; mean ms per call, so with some profiler overhead):",
     "",
     `| where | ${cpuEntries.map(([type]) => type).join(" | ")} |`,
     `| --- | ${cpuEntries.map(() => "---").join(" | ")} |`,
