@@ -62,7 +62,8 @@ export function commandExecutor(prefix: readonly string[] = []): ToolExecutor {
   };
 }
 
-function findTool(tool: string): string {
+/** The path a tool runs from: PATH, then the sbin directories; the bare name when it is nowhere. */
+export function findTool(tool: string): string {
   const dirs = [...(process.env.PATH ?? "").split(delimiter).filter((dir) => dir !== ""), ...SBIN_DIRS];
   return searchPath(tool, dirs, isExecutable) ?? tool; // a missing tool: let the spawn report it
 }

@@ -12,6 +12,8 @@ export interface BenchContext {
   subnets: SubnetPool;
   reference: Suite;
   ours: Suite;
+  /** The floor (floor.ts): run once per pair, so every figure of ours has one taken beside it. */
+  floor: Suite;
 }
 
 /** Progress on stderr; results go to the report. */

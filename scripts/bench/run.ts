@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { missingPlugins, progress, type BenchContext } from "./context.ts";
 import type { Suite } from "./driver.ts";
 import { BenchHost } from "./host.ts";
+import { buildFloor, measureFloor } from "./floor.ts";
 import { describeMachine } from "./machine.ts";
 import { BANDWIDTH_CHAIN, bridgeNetwork, PODMAN_CHAIN, podmanCapabilities, podmanNetwork, SubnetPool, type BenchNetwork } from "./networks.ts";
 import type { BenchOptions, ScenarioName } from "./options.ts";
@@ -41,7 +42,7 @@ export async function runInside(tag: string, options: BenchOptions, command: str
   if (!existsSync(join(ours.bin, "bridge"))) {
     throw new Error(`no build of ours in ${ours.bin}: run \`node_modules/.bin/bun scripts/build.ts --outdir ${options.dist}\` first`);
   }
-  const context: BenchContext = { options, host, subnets: new SubnetPool(), reference, ours };
+  const context: BenchContext = { options, host, subnets: new SubnetPool(), reference, ours, floor: await buildFloor(host.tempDir("floor")) };
   const started = performance.now();
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
@@ -55,6 +56,8 @@ export async function runInside(tag: string, options: BenchOptions, command: str
   const ports = hostPorts();
   const capabilities = (side: Side) => podmanCapabilities(ports[side]);
   try {
+    progress(`floor: an executable compiled as ours that prints {} and exits, x ${options.versionIterations * 2}`);
+    results.floor = await measureFloor(context, context.floor, options.versionIterations * 2);
     for (const scenario of options.scenarios) {
       try {
         await runScenario(context, scenario, results, capabilities);
@@ -86,6 +89,23 @@ async function runScenario(context: BenchContext, scenario: ScenarioName, result
         return;
       }
       results.scenarios[scenario] = await runCycles(context, scenario, networksFor(context, scenario), capabilities);
+      return;
+    }
+    case "aa": {
+      // Ours against ours: how far from 1.00 a ratio strays on this machine with nothing to find.
+      const aa: NonNullable<BenchResults["scenarios"]["aa"]> = {};
+      const self: BenchContext = { ...context, reference: { id: "reference", bin: context.ours.bin } };
+      for (const name of ["bridge", "chain"] as const) {
+        const skipped = missingPlugins(context, CYCLE_SCENARIOS[name].plugins);
+        if (skipped) {
+          aa[name] = skipped;
+          continue;
+        }
+        const build = CYCLE_SCENARIOS[name].network;
+        const networks = { reference: build(context, `aa-${name}-a`), ours: build(context, `aa-${name}-b`) };
+        aa[name] = await runCycles(self, `A/A ${name} (ours against ours)`, networks, capabilities);
+      }
+      results.scenarios.aa = aa;
       return;
     }
     case "churn":

@@ -5,7 +5,7 @@ import { missingFromTable, writeChainSetup, writeChainTeardown, type ContainerCh
 import { IP_FAMILIES, IPTABLES_TOOLS } from "../iptables/family.ts";
 import { applyRestore, RestoreScript } from "../iptables/restore.ts";
 import { optionValue, sameArgs, type RuleArgs } from "../iptables/rule.ts";
-import { readIptablesTable, type IptablesTable } from "../iptables/save.ts";
+import { iptablesTableAbsent, readIptablesTable, type IptablesTable } from "../iptables/save.ts";
 import { checkFailed } from "../check.ts";
 import { formatChainName, formatComment, parseComment, UNPREFIXED_CHAIN_NAME } from "../names.ts";
 import type { MasqueradeAttachment, MasqueradeFeature } from "./types.ts";
@@ -67,6 +67,7 @@ export function iptablesMasquerade(executor: ToolExecutor): MasqueradeFeature {
       const required = new Set(groupByFamily(attachment.addresses ?? []).keys());
       const chainName = formatChainName(attachment.network, attachment.containerId);
       for (const family of IP_FAMILIES) {
+        if (iptablesTableAbsent(executor, IPTABLES_TOOLS[family], MASQUERADE_TABLE)) continue;
         const current = readFamily(() => readNat(family), required.has(family));
         if (current) applyRestore(executor, IPTABLES_TOOLS[family], masqueradeTeardownScript(current, chainName));
       }

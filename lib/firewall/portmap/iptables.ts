@@ -6,7 +6,7 @@ import { missingFromTable, writeChainSetup, writeChainTeardown, type ChainEntry,
 import { IP_FAMILIES, IPTABLES_TOOLS } from "../iptables/family.ts";
 import { applyRestore, RestoreScript } from "../iptables/restore.ts";
 import { formatArgs, optionValue, ruleTarget, sameArgs, type RuleArgs } from "../iptables/rule.ts";
-import { readIptablesTable, type IptablesTable } from "../iptables/save.ts";
+import { iptablesTableAbsent, readIptablesTable, type IptablesTable } from "../iptables/save.ts";
 import { formatChainName } from "../names.ts";
 import { commitFromFreshState } from "../commit.ts";
 import { addressesByFamily, conditionsOf, joinHostPort, mappingsOfFamily } from "./plan.ts";
@@ -232,6 +232,7 @@ export function iptablesPortMap(executor: ToolExecutor): PortMapFeature {
 
     teardown(attachment) {
       for (const family of IP_FAMILIES) {
+        if (iptablesTableAbsent(executor, IPTABLES_TOOLS[family], PORTMAP_TABLE)) continue;
         const read = readingsOf(() => readNat(family));
         if (read) commit(family, () => portmapTeardownScript(read(), attachment));
       }

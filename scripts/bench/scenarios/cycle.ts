@@ -1,10 +1,11 @@
 /**
- * ADD+DEL cycles of one network list, reference and ours alternating, each in a fresh container
- * namespace: ADD in order with prevResult threaded through, DEL in reverse with the final result.
+ * ADD+DEL cycles of one network list, reference and ours alternating (which goes first alternates
+ * too), each in a fresh container namespace: ADD in order with prevResult threaded through, DEL in reverse with the final result.
  */
 import { randomInt } from "node:crypto";
 import { progress, type BenchContext } from "../context.ts";
-import { addList, delList, type Attachment, type ListRun, type Suite } from "../driver.ts";
+import { addList, delList, execPlugin, type Attachment, type ListRun, type Suite } from "../driver.ts";
+import { FLOOR_PROGRAM } from "../floor.ts";
 import type { BenchNetwork } from "../networks.ts";
 import { compare, summarize, type Comparison, type Summary } from "../stats.ts";
 
@@ -18,6 +19,8 @@ export interface CycleResult {
   cpu: { reference: Summary; ours: Summary };
   /** Wall time of each plugin call ("bridge ADD", ...). */
   calls: Record<string, Comparison>;
+  /** The floor's wall time, run once after each pair. */
+  floor: Summary;
 }
 
 type Side = "reference" | "ours";
@@ -40,11 +43,12 @@ export async function runCycles(
   const { options, host } = context;
   const samples: Record<Side, Samples> = { reference: emptySamples(), ours: emptySamples() };
   const total = options.warmup + options.cycles;
+  const floor: number[] = [];
   progress(`${name}: ${networks.ours.list.plugins.map((plugin) => plugin.type).join(" -> ")}, ${options.cycles} cycles (+${options.warmup} warm-up)`);
   for (let index = 0; index < total; index++) {
     const netnsPaths = host.createNamespaces(2);
     try {
-      for (const [position, suite] of [context.reference, context.ours].entries()) {
+      for (const [position, suite] of pairOrder(context, index).entries()) {
         const attachment: Attachment = {
           containerId: host.uniqueName("c"),
           netns: netnsPaths[position]!,
@@ -54,6 +58,8 @@ export async function runCycles(
         const { add, del } = await cycle(suite, networks[suite.id], attachment);
         if (index >= options.warmup) record(samples[suite.id], add, del);
       }
+      const floorRun = await execPlugin(context.floor, FLOOR_PROGRAM, "VERSION", "", undefined);
+      if (index >= options.warmup) floor.push(floorRun.wallMs);
     } finally {
       host.deleteNamespaces(netnsPaths);
     }
@@ -69,7 +75,17 @@ export async function runCycles(
     del: compare(samples.reference.del, samples.ours.del),
     cpu: { reference: summarize(samples.reference.cpu), ours: summarize(samples.ours.cpu) },
     calls,
+    floor: summarize(floor),
   };
+}
+
+/**
+ * The two suites of pair `index`, the reference first in even pairs and ours first in odd ones:
+ * the runner that goes second in a pair is favoured (an A/A run showed ~0.86 with a fixed
+ * order), so alternating cancels that out of the median ratio.
+ */
+export function pairOrder(context: BenchContext, index: number): [Suite, Suite] {
+  return index % 2 === 0 ? [context.reference, context.ours] : [context.ours, context.reference];
 }
 
 /** One ADD and DEL; a failed ADD is deleted before the error is passed on. */

@@ -7,17 +7,17 @@
  *   call doing the work; the work itself up to writing the result, less the lifetimes of the
  *   child processes started (iptables, nft, busctl: strace slows those badly, so their time is
  *   taken from the CPU profile instead); and exit;
- * - a sampling CPU profile of the same ADDs (a build that keeps function names), by category of
+ * - a sampling CPU profile of the same ADDs and their DELs (a build that keeps function names), by category of
  *   work and by function. The sampler sees the JavaScript thread even while it is blocked, so
  *   time waiting in spawnSync is the untraced lifetime of the child processes.
- * The timeline is the median of several ADDs, the CPU profile the mean per ADD.
+ * The timeline is the median of several ADDs, the CPU profile the mean per call.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { buildExecutable } from "../../executable-build.ts";
 import { progress, type BenchContext } from "../context.ts";
 import type { Suite } from "../driver.ts";
+import { buildFloor, FLOOR_PROGRAM } from "../floor.ts";
 import type { BenchNetwork } from "../networks.ts";
 import { summarize, type Summary } from "../stats.ts";
 import { cycleInFreshNamespace } from "./cycle.ts";
@@ -40,7 +40,7 @@ export interface PhaseTimes {
 
 export interface CpuSummary {
   totalMs: number;
-  /** Mean ms per ADD by where the time went (CATEGORIES). */
+  /** Mean ms per call by where the time went (CATEGORIES). */
   categories: Record<string, number>;
   /** Busiest functions by inclusive time, leaving out the frames every sample passes through. */
   top: { name: string; ms: number }[];
@@ -56,7 +56,7 @@ export interface ProfileResult {
   tracedRuntimeFloor: Summary;
   /** Per plugin of the list: its ADD's timeline. */
   timeline: Record<string, PhaseTimes>;
-  /** Per plugin of the list: where its ADD's JavaScript time went. */
+  /** Per call of the list ("bridge ADD", "bridge DEL"): where its JavaScript time went. */
   cpu: Record<string, CpuSummary>;
 }
 
@@ -83,11 +83,12 @@ export async function runProfile(context: BenchContext, network: BenchNetwork, c
   const profiled: Suite = {
     id: "ours",
     bin: join(namedBuild, "bin"),
-    wrap: (type, command) =>
-      command === "ADD" ? ["env", `BUN_OPTIONS=--cpu-prof --cpu-prof-dir=${join(dir, `cpu-${type}`)} --cpu-prof-interval=${CPU_PROFILE_INTERVAL_US}`] : [],
+    wrap: (type, command) => ["env", `BUN_OPTIONS=--cpu-prof --cpu-prof-dir=${join(dir, `cpu-${type}-${command}`)} --cpu-prof-interval=${CPU_PROFILE_INTERVAL_US}`],
   };
   for (let run = 0; run < CPU_PROFILE_RUNS; run++) await cycleInFreshNamespace(context, profiled, network, capabilityArgs);
-  for (const type of plugins) result.cpu[type] = summarizeCpuProfiles(join(dir, `cpu-${type}`));
+  for (const command of ["ADD", "DEL"]) {
+    for (const type of plugins) result.cpu[`${type} ${command}`] = summarizeCpuProfiles(join(dir, `cpu-${type}-${command}`));
+  }
   context.host.removeDir(dir);
   return result;
 }
@@ -102,10 +103,7 @@ function traceCommand(log: string): string[] {
  * few times under the timeline's strace (exec to output), to calibrate the timeline's start-up.
  */
 async function runtimeFloor(dir: string, iterations: number): Promise<{ untraced: Summary; traced: Summary }> {
-  const source = join(dir, "floor.ts");
-  writeFileSync(source, 'import { writeSync } from "node:fs";\nwriteSync(1, "{}");\n');
-  const executable = join(dir, "floor");
-  await buildExecutable({ entrypoint: source, outfile: executable });
+  const executable = join((await buildFloor(dir)).bin, FLOOR_PROGRAM);
   const untraced: number[] = [];
   for (let index = 0; index < iterations; index++) {
     const started = performance.now();

@@ -5,7 +5,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { progress, type BenchContext } from "../context.ts";
+import { FLOOR_PROGRAM } from "../floor.ts";
 import { execPlugin, PluginCallError, type Suite } from "../driver.ts";
+import { pairOrder } from "./cycle.ts";
 import { compare, summarize, type Comparison, type Summary } from "../stats.ts";
 
 export const VERSION_PLUGINS = ["bridge", "host-local", "loopback", "portmap", "firewall", "tuning", "bandwidth"] as const;
@@ -15,6 +17,8 @@ export interface VersionResult {
   plugins: Record<string, Comparison & { cpu: { reference: Summary; ours: Summary } }>;
   /** All plugins pooled: the headline start-up figure. */
   all: Comparison;
+  /** The floor, run once per round beside the plugins. */
+  floor: Summary;
   /** The driver's own cost per process: /bin/true started the same way. */
   driverOverhead: Summary;
 }
@@ -30,18 +34,20 @@ export async function runVersion(context: BenchContext): Promise<VersionResult> 
       side.ours.set(type, []);
     }
   }
+  const floor: number[] = [];
   progress(`version: ${plugins.join(", ")} x ${context.options.versionIterations}`);
   for (let round = 0; round < context.options.versionIterations; round++) {
     for (const type of plugins) {
-      for (const suite of [reference, ours]) {
+      for (const suite of pairOrder(context, round)) {
         const run = await execPlugin(suite, type, "VERSION", "", undefined);
         if (run.status !== 0) throw new PluginCallError(run);
         wall[suite.id].get(type)!.push(run.wallMs);
         cpu[suite.id].get(type)!.push(run.cpuMs);
       }
     }
+    floor.push((await execPlugin(context.floor, FLOOR_PROGRAM, "VERSION", "", undefined)).wallMs);
   }
-  const result: VersionResult = { plugins: {}, all: compare([], []), driverOverhead: await driverOverhead(context.options.versionIterations) };
+  const result: VersionResult = { plugins: {}, all: compare([], []), floor: summarize(floor), driverOverhead: await driverOverhead(context.options.versionIterations) };
   for (const type of plugins) {
     result.plugins[type] = {
       ...compare(wall.reference.get(type)!, wall.ours.get(type)!),
