@@ -71,8 +71,9 @@ describe("cni install on a node's directories", () => {
     symlinkSync(join(REFERENCE_BIN, "portmap"), join(node.bin, "portmap"));
     writeFileSync(join(node.bin, "multus"), "#!/bin/sh\necho multus\n", { mode: 0o755 });
     copyFileSync(join(REFERENCE_BIN, "macvlan"), join(node.bin, "macvlan"));
-    writeFileSync(join(node.conf, "20-other.conflist"), '{"cniVersion":"1.0.0","name":"other","plugins":[{"type":"macvlan"}]}');
-    const foreign = { multus: fingerprint(node.bin).multus, macvlan: fingerprint(node.bin).macvlan, conf: fingerprint(node.conf) };
+    copyFileSync(join(REFERENCE_BIN, "vrf"), join(node.bin, "whereabouts"));
+    writeFileSync(join(node.conf, "20-other.conflist"), '{"cniVersion":"1.0.0","name":"other","plugins":[{"type":"macvlan","ipam":{"type":"whereabouts"}}]}');
+    const foreign = { multus: fingerprint(node.bin).multus, whereabouts: fingerprint(node.bin).whereabouts, conf: fingerprint(node.conf) };
 
     const run = await runInstaller([...node.flags, "--pod-cidr", POD_CIDR]);
     expect(run.status, run.stderr).toBe(0);
@@ -80,9 +81,10 @@ describe("cni install on a node's directories", () => {
     expect(run.stdout).toContain(`replaced  ${join(node.bin, "portmap")} (was a symbolic link to ${join(REFERENCE_BIN, "portmap")})`);
     const ours = statSync(join(node.bin, "loopback")).ino;
     for (const name of PLUGINS) expect(statSync(join(node.bin, name)).ino, name).toBe(ours);
-    expect(readdirSync(node.bin).sort()).toEqual([...PLUGINS, "macvlan", "multus"].sort());
+    expect(run.stdout).toContain(`replaced  ${join(node.bin, "macvlan")} (held another executable)`);
+    expect(readdirSync(node.bin).sort()).toEqual([...PLUGINS, "multus", "whereabouts"].sort());
     expect(fingerprint(node.bin).multus).toBe(foreign.multus);
-    expect(fingerprint(node.bin).macvlan).toBe(foreign.macvlan);
+    expect(fingerprint(node.bin).whereabouts).toBe(foreign.whereabouts);
     expect(fingerprint(node.conf)["20-other.conflist"]).toBe(foreign.conf["20-other.conflist"]);
   });
 
