@@ -204,10 +204,13 @@ function describeChange(change: FileChange): string {
   return `${change.action.padEnd(9)} ${change.path}${change.detail ? ` (${change.detail})` : ""}`;
 }
 
-/** Waits for SIGTERM or SIGINT: a DaemonSet's container must keep running once it has installed. */
+/**
+ * Waits for SIGTERM or SIGINT: a DaemonSet's container must keep running once it has installed.
+ * The handlers are in place before the line that says so: a SIGTERM sent on reading it must
+ * find them, not the default action.
+ */
 function untilStopped(context: Context): Promise<void> {
-  context.stdout("cni install: staying up until stopped\n");
-  return new Promise((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     const keepAlive = setInterval(() => undefined, 1 << 30);
     const stop = () => {
       clearInterval(keepAlive);
@@ -216,4 +219,6 @@ function untilStopped(context: Context): Promise<void> {
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
+  context.stdout("cni install: staying up until stopped\n");
+  return stopped;
 }
