@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { mustCall } from "../helpers/cni.ts";
@@ -7,6 +6,7 @@ import { createNetns, ipJson, type TestNetns } from "../helpers/netns.ts";
 import { createTestNetwork, type TestNetwork } from "../helpers/network.ts";
 import { OUR_BIN, REFERENCE_BIN } from "../helpers/paths.ts";
 import { uniqueName } from "../helpers/tag.ts";
+import { leaseFiles, natRules, normalizeResult } from "./observe.ts";
 
 /**
  * The same configuration through the reference bridge + host-local (Debian's
@@ -48,15 +48,6 @@ function observe(suite: keyof typeof SUITES, network: TestNetwork, config: Recor
   }
 }
 
-/** MACs and the random host veth name differ run to run by design; the rest must match. */
-function normalizeResult(result: any, netns: TestNetns): unknown {
-  const text = JSON.stringify(result)
-    .replace(/"([0-9a-f]{2}:){5}[0-9a-f]{2}"/g, '"<mac>"')
-    .replace(/veth[0-9a-f]{8}/g, "<veth>")
-    .replaceAll(netns.path, "<netns>");
-  return JSON.parse(text);
-}
-
 function containerAddresses(netns: TestNetns): string[] {
   return ipJson<{ ifname: string; operstate: string; mtu: number; addr_info: { local: string; prefixlen: number; scope: string }[] }[]>(["addr"], netns.name)
     .flatMap((link) => [
@@ -73,22 +64,6 @@ function containerRoutes(netns: TestNetns): string[] {
     .sort();
 }
 
-function leaseFiles(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return files;
-  }
-  for (const name of names) {
-    // Our index lives in a dot-directory the reference never reads as a lease.
-    if (name.startsWith(".") || statSync(join(dir, name)).isDirectory()) continue;
-    files[name] = readFileSync(join(dir, name), "utf8");
-  }
-  return files;
-}
-
 /** The host veth's settings as a bridge port (hairpin, isolation, learning, ...), and its MTU. */
 function bridgePort(hostVeth: string | undefined): unknown {
   if (!hostVeth) return undefined;
@@ -97,17 +72,6 @@ function bridgePort(hostVeth: string | undefined): unknown {
   // Identifiers and timers differ per bridge and per moment; the settings must not.
   const { id: _id, no: _no, bridge_id: _b, root_id: _r, designated_port: _dp, designated_cost: _dc, designated_bridge: _db, designated_root: _dr, hold_timer: _h, message_age_timer: _m, forward_delay_timer: _f, ...port } = linkinfo?.info_slave_data ?? {};
   return { mtu, operstate, port };
-}
-
-/** This container's nat rules (they carry its ID in their comment) and the chains they jump to. */
-function natRules(containerId: string): string[] {
-  return ["iptables-save", "ip6tables-save"].flatMap((tool) => {
-    const lines = execFileSync(tool, ["-t", "nat"], { encoding: "utf8" }).split("\n");
-    const rules = lines.filter((line) => line.includes(containerId));
-    const chains = new Set(rules.flatMap((rule) => [...rule.matchAll(/-j (CNI-[0-9a-f]+)/g)].map((match) => match[1]!)));
-    const declarations = lines.filter((line) => chains.has(line.slice(1).split(" ")[0]!)).map((line) => line.split(" ")[0]!);
-    return [...declarations, ...rules];
-  });
 }
 
 describe("bridge + host-local against the reference plugins", () => {

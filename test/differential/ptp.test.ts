@@ -1,11 +1,10 @@
-import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { mustCall } from "../helpers/cni.ts";
 import { createNetns, ipJson, linkExists, type TestNetns } from "../helpers/netns.ts";
 import { OUR_BIN, REFERENCE_BIN } from "../helpers/paths.ts";
 import { uniqueName } from "../helpers/tag.ts";
+import { leaseFiles, natRules, normalizeResult } from "./observe.ts";
 import { createPtpNetwork, routeLines, type PtpNetwork } from "../integration/ptp/harness.ts";
 
 /**
@@ -68,15 +67,6 @@ function hostVethInto(netns: TestNetns): string {
   return ipJson<{ ifindex: number; ifname: string }[]>(["link", "show"]).find((link) => link.ifindex === peerIndex)!.ifname;
 }
 
-/** MACs and the random host veth name differ run to run by design; the rest must match. */
-function normalizeResult(result: unknown, netns: TestNetns): unknown {
-  const text = JSON.stringify(result)
-    .replace(/"([0-9a-f]{2}:){5}[0-9a-f]{2}"/g, '"<mac>"')
-    .replace(/veth[0-9a-f]{8}/g, "<veth>")
-    .replaceAll(netns.path, "<netns>");
-  return JSON.parse(text);
-}
-
 /** Links with operstate and MTU, and their global addresses (flags such as nodad left out). */
 function addresses(netns: string | undefined, device?: string): string[] {
   const args = device ? ["addr", "show", "dev", device] : ["addr"];
@@ -91,33 +81,6 @@ function addresses(netns: string | undefined, device?: string): string[] {
 function linkSettings(device: string): unknown {
   const [link] = ipJson<{ mtu: number; operstate: string; flags: string[]; linkinfo?: { info_kind?: string } }[]>(["-d", "link", "show", "dev", device]);
   return { mtu: link!.mtu, operstate: link!.operstate, flags: link!.flags, kind: link!.linkinfo?.info_kind };
-}
-
-function leaseFiles(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return files;
-  }
-  for (const name of names) {
-    // Our index lives in a dot-directory the reference never reads as a lease.
-    if (name.startsWith(".") || statSync(join(dir, name)).isDirectory()) continue;
-    files[name] = readFileSync(join(dir, name), "utf8");
-  }
-  return files;
-}
-
-/** This container's nat rules (they carry its ID in their comment) and the chains they jump to. */
-function natRules(containerId: string): string[] {
-  return ["iptables-save", "ip6tables-save"].flatMap((tool) => {
-    const lines = execFileSync(tool, ["-t", "nat"], { encoding: "utf8" }).split("\n");
-    const rules = lines.filter((line) => line.includes(containerId));
-    const chains = new Set(rules.flatMap((rule) => [...rule.matchAll(/-j (CNI-[0-9a-f]+)/g)].map((match) => match[1]!)));
-    const declarations = lines.filter((line) => chains.has(line.slice(1).split(" ")[0]!)).map((line) => line.split(" ")[0]!);
-    return [...declarations, ...rules];
-  });
 }
 
 describe("ptp + host-local against the reference plugins", () => {
