@@ -7,11 +7,11 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { mustCall } from "../helpers/cni.ts";
 import type { TestNetns } from "../helpers/netns.ts";
 import { OUR_BIN, REFERENCE_BIN } from "../helpers/paths.ts";
-import { MacvlanWorld } from "../integration/macvlan/world.ts";
+import { MacvlanWorld, worldPerTest } from "../integration/macvlan/world.ts";
 
 const SUITES = { reference: REFERENCE_BIN, ours: OUR_BIN } as const;
 type Suite = keyof typeof SUITES;
@@ -65,10 +65,7 @@ function leaseFiles(dir: string): Record<string, string> {
 }
 
 describe("macvlan + host-local against the reference plugins", () => {
-  const worlds: MacvlanWorld[] = [];
-  afterEach(() => {
-    for (const world of worlds.splice(0)) world.close();
-  });
+  const newWorld = worldPerTest();
 
   const scenarios: [string, (w: MacvlanWorld) => Record<string, unknown>, string?][] = [
     ["bridge mode (the default), spec 1.0.0", (w) => w.config()],
@@ -79,8 +76,7 @@ describe("macvlan + host-local against the reference plugins", () => {
   ];
 
   it.each(scenarios)("matches the reference: %s", (_, makeConfig, args) => {
-    const world = new MacvlanWorld();
-    worlds.push(world);
+    const world = newWorld();
     const config = JSON.parse(JSON.stringify(makeConfig(world))) as Record<string, unknown>;
     const reference = observe("reference", world, config, args);
     const ours = observe("ours", world, config, args);
@@ -90,8 +86,7 @@ describe("macvlan + host-local against the reference plugins", () => {
   });
 
   it("both refuse a missing master and leave nothing; ours with code 7 naming it where the reference answers 999", () => {
-    const world = new MacvlanWorld();
-    worlds.push(world);
+    const world = newWorld();
     const outcomes = (Object.keys(SUITES) as Suite[]).map((suite) => {
       const netns = world.container();
       const config = { ...world.config({ master: "mvnosuch0" }), ipam: { type: "host-local", subnet: world.subnet.v4, dataDir: join(world.dir, suite) } };

@@ -4,20 +4,11 @@
  * tests run in a User-Mode Linux guest (test/kernel/ipvlan.test.ts).
  */
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OUR_BIN } from "../../helpers/paths.ts";
-import { kernelCanCreate, MacvlanWorld } from "../macvlan/world.ts";
+import { kernelCanCreate, worldPerTest } from "../macvlan/world.ts";
 
-const worlds: MacvlanWorld[] = [];
-afterEach(() => {
-  for (const world of worlds.splice(0)) world.close();
-});
-
-function world(): MacvlanWorld {
-  const made = new MacvlanWorld();
-  worlds.push(made);
-  return made;
-}
+const world = worldPerTest();
 
 const plugin = join(OUR_BIN, "ipvlan");
 

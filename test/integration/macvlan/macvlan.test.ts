@@ -4,21 +4,12 @@
  * and leave nothing behind.
  */
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { mustCall } from "../../helpers/cni.ts";
 import { OUR_BIN } from "../../helpers/paths.ts";
-import { ipv4, MacvlanWorld } from "./world.ts";
+import { ipv4, worldPerTest } from "./world.ts";
 
-const worlds: MacvlanWorld[] = [];
-afterEach(() => {
-  for (const world of worlds.splice(0)) world.close();
-});
-
-function world(): MacvlanWorld {
-  const made = new MacvlanWorld();
-  worlds.push(made);
-  return made;
-}
+const world = worldPerTest();
 
 describe("macvlan", () => {
   it("puts two containers on one master in bridge mode: they ping each other; CHECK passes; DEL removes the link and the lease", () => {

@@ -7,6 +7,7 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach } from "vitest";
 import { callPlugin, type PluginCall, type PluginOutcome } from "../../helpers/cni.ts";
 import { createNetns, ipJson, linkExists, type TestNetns } from "../../helpers/netns.ts";
 import { OUR_BIN } from "../../helpers/paths.ts";
@@ -102,6 +103,22 @@ export class MacvlanWorld {
     this.host.remove();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A maker of worlds for the tests of one file (or describe block): each world is closed after
+ * the test that made it, whether it passed or failed.
+ */
+export function worldPerTest(): () => MacvlanWorld {
+  const worlds: MacvlanWorld[] = [];
+  afterEach(() => {
+    for (const world of worlds.splice(0)) world.close();
+  });
+  return () => {
+    const made = new MacvlanWorld();
+    worlds.push(made);
+    return made;
+  };
 }
 
 export function ipv4(result: { ips?: { address: string }[] }): string {
