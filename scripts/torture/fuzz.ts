@@ -79,10 +79,9 @@ export async function fuzzSuite(
 
 async function fuzzTarget(run: TortureRun, suite: Suite, target: TortureTarget, options: FuzzOptions, progress: (line: string) => void): Promise<PluginFuzzResult> {
   const result: PluginFuzzResult = { plugin: target.plugin, cases: 0, invocations: 0, ok: 0, error: 0, crash: 0, hang: 0, residue: 0, codes: {}, findings: [] };
-  const why = existsSync(join(suite.bin, target.plugin)) ? undefined : `not in ${suite.bin}`;
-  if (why) {
-    result.skipped = why;
-    progress(`fuzz ${suite.id} ${target.plugin}: skipped (${why})`);
+  if (!existsSync(join(suite.bin, target.plugin))) {
+    result.skipped = `not in ${suite.bin}`;
+    progress(`fuzz ${suite.id} ${target.plugin}: skipped (${result.skipped})`);
     return result;
   }
   const started = performance.now();
