@@ -1,6 +1,7 @@
 import { compareVersionNumbers } from "../core/index.ts";
 import type { ToolExecutor, ToolOutput } from "./exec.ts";
 import { IPTABLES_TOOLS } from "./iptables/family.ts";
+import { iptablesNftAnswers } from "./iptables/save.ts";
 
 export const FIREWALL_BACKENDS = ["iptables", "nftables"] as const;
 export type FirewallBackendName = (typeof FIREWALL_BACKENDS)[number];
@@ -25,10 +26,12 @@ export function chooseBackend(configured: FirewallBackendName | undefined, probe
 /**
  * chooseBackend for a feature that, on iptables, starts by reading `table` with iptables-save
  * (masquerading, port mappings). chooseBackend must know whether iptables is usable, and
- * starting `iptables -S` to ask costs a process (~2 ms per ADD). Instead the feature's first
- * reading is made here: when it succeeds, iptables ran and talked to the kernel, which is all
- * the probe asks, and the feature gets that reading as its first one instead of making it
- * again. When it fails, the probes decide as chooseBackend always does.
+ * starting `iptables -S` to ask costs a process (~2 ms per ADD on an idle machine). When the
+ * tools are iptables-nft run here, nf_tables answering over netlink is that answer, and the
+ * feature reads only if it needs to (masquerading of a new container does not). Otherwise the
+ * feature's first reading is made here: when it succeeds, iptables ran and talked to the
+ * kernel, which is all the probe asks, and the feature gets that reading as its first one
+ * instead of making it again. When it fails, the probes decide as chooseBackend always does.
  */
 export function chooseBackendForTable(
   configured: FirewallBackendName | undefined,
@@ -36,6 +39,7 @@ export function chooseBackendForTable(
   table: string,
 ): { backend: FirewallBackendName; executor: ToolExecutor } {
   if (configured !== undefined) return { backend: configured, executor };
+  if (iptablesNftAnswers(executor, IPTABLES_TOOLS[4], table)) return { backend: "iptables", executor };
   const args = ["-t", table];
   const reading = executor.run(IPTABLES_TOOLS[4].save, args);
   if (reading.status === 0) return { backend: "iptables", executor: answeringFirstRun(executor, IPTABLES_TOOLS[4].save, args, reading) };

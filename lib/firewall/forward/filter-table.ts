@@ -45,10 +45,18 @@ export function readFilterTable(executor: ToolExecutor, family: IPFamily): Iptab
   return readIptablesTable(executor, IPTABLES_TOOLS[family], FILTER);
 }
 
-/** Reads the family's filter table, plans the change against it and applies it in one iptables-restore. */
-export function commitToFilterTable(executor: ToolExecutor, family: IPFamily, plan: (current: IptablesTable) => RestoreScript): void {
+/**
+ * Reads the family's filter table (through `read`, when a reading was made already), plans the
+ * change against it and applies it in one iptables-restore.
+ */
+export function commitToFilterTable(
+  executor: ToolExecutor,
+  family: IPFamily,
+  plan: (current: IptablesTable) => RestoreScript,
+  read: () => IptablesTable = () => readFilterTable(executor, family),
+): void {
   commitFromFreshState(
-    () => plan(readFilterTable(executor, family)),
+    () => plan(read()),
     (script) => applyRestore(executor, IPTABLES_TOOLS[family], script),
   );
 }

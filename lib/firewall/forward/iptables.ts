@@ -8,7 +8,7 @@ import type { ToolExecutor } from "../exec.ts";
 import { IP_FAMILIES, IPTABLES_TOOLS } from "../iptables/family.ts";
 import { RestoreScript } from "../iptables/restore.ts";
 import { optionValue, ruleTarget, sameArgs, type RuleArgs } from "../iptables/rule.ts";
-import type { IptablesTable } from "../iptables/save.ts";
+import { iptablesChainsState, readingsOf, type IptablesTable } from "../iptables/save.ts";
 import { commitToFilterTable, FILTER, isPresent, missingPieces, readFilterTable, uniqueRules, writeMissingChains, type PlacedRule } from "./filter-table.ts";
 import { missingIsolation, writeIsolationSetup } from "./isolation.ts";
 import { attachmentTag, isTag, isTagOf, staleTagPredicate } from "./tag.ts";
@@ -180,9 +180,15 @@ export function iptablesForwardAccess(executor: ToolExecutor, adminChain: string
     teardown(attachment, addresses) {
       const byFamily = groupByFamily(addresses);
       for (const family of IP_FAMILIES) {
+        if (iptablesChainsState(executor, IPTABLES_TOOLS[family], FILTER, [FORWARD_CHAIN]) === "absent") continue;
         const ofFamily = byFamily.get(family) ?? [];
-        if (ofFamily.length === 0 && !filterTableListable(executor, family)) continue;
-        commitToFilterTable(executor, family, (current) => forwardTeardownScript(current, ofFamily, attachment));
+        const plan = (current: IptablesTable) => forwardTeardownScript(current, ofFamily, attachment);
+        if (ofFamily.length > 0) {
+          commitToFilterTable(executor, family, plan);
+          continue;
+        }
+        const read = readingsOf(() => readFilterTable(executor, family));
+        if (read) commitToFilterTable(executor, family, plan, read);
       }
     },
 
@@ -197,8 +203,8 @@ export function iptablesForwardAccess(executor: ToolExecutor, adminChain: string
 
     gc(network, validAttachments) {
       for (const family of IP_FAMILIES) {
-        if (!filterTableListable(executor, family)) continue;
-        commitToFilterTable(executor, family, (current) => forwardGcScript(current, network, validAttachments));
+        const read = readingsOf(() => readFilterTable(executor, family));
+        if (read) commitToFilterTable(executor, family, (current) => forwardGcScript(current, network, validAttachments), read);
       }
     },
 
@@ -206,16 +212,6 @@ export function iptablesForwardAccess(executor: ToolExecutor, adminChain: string
       ensureIptablesUsable(executor);
     },
   };
-}
-
-/** A family whose filter table cannot even be listed (IPv6 disabled, no ip6tables) holds no rules of ours. */
-function filterTableListable(executor: ToolExecutor, family: IPFamily): boolean {
-  try {
-    readFilterTable(executor, family);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** STATUS's verdict on iptables: code 50 unless it can list a built-in chain here. */

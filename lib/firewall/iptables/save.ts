@@ -1,7 +1,7 @@
 import { realpathSync } from "node:fs";
 import { basename } from "node:path";
 import { findTool, runTool, type ToolExecutor } from "../exec.ts";
-import { nftTableExists } from "../nftables/table-exists.ts";
+import { nftChainExists, nftTableExists } from "../nftables/exists.ts";
 import type { IptablesTools } from "./family.ts";
 import { ruleTarget, sameArgs, splitArgs, type RuleArgs } from "./rule.ts";
 
@@ -21,6 +21,11 @@ export class IptablesTable {
     readonly name: string,
     private readonly chains: ReadonlyMap<string, readonly SavedRule[]>,
   ) {}
+
+  /** The table as a plan sees it when none of the chains it touches exists yet. */
+  static withoutChains(name: string): IptablesTable {
+    return new IptablesTable(name, new Map());
+  }
 
   hasChain(chain: string): boolean {
     return this.chains.has(chain);
@@ -50,14 +55,47 @@ export function readIptablesTable(executor: ToolExecutor, tools: IptablesTools, 
 }
 
 /**
- * True when this family's `table` certainly holds nothing: the tools are iptables-nft, run here,
- * and nf_tables says the table does not exist (asked over netlink, ~0.1 ms, where an
- * iptables-save process costs ~3 ms). False whenever that is not certain (iptables-legacy, tools
- * run elsewhere, the kernel not answering): then read the table.
+ * What nf_tables says of `chains` in this family's `table`, asked over netlink (~0.1 ms, where
+ * an iptables-save is a process): "absent" when none of them exists, "present" when one does,
+ * "unknown" whenever the answer is not certain (iptables-legacy, tools run elsewhere, the
+ * kernel not answering), and then the table must be read. Every rule our teardown removes
+ * lives in one of its chains or jumps to one, and a jump cannot outlive its target, so for
+ * "absent" there is nothing to read.
  */
-export function iptablesTableAbsent(executor: ToolExecutor, tools: IptablesTools, table: string): boolean {
+export function iptablesChainsState(executor: ToolExecutor, tools: IptablesTools, table: string, chains: readonly string[]): "absent" | "present" | "unknown" {
+  if (!executor.local || !isNftBased(tools.save)) return "unknown";
+  const family = tools.family === 4 ? "ip" : "ip6";
+  const answers = chains.map((chain) => nftChainExists(family, table, chain));
+  if (answers.includes(true)) return "present";
+  return answers.every((answer) => answer === false) ? "absent" : "unknown";
+}
+
+/**
+ * A source of readings for teardown and GC: the first call returns the reading made here, later
+ * calls (retries) read afresh. Undefined when the table cannot be listed at all (no IPv6, no
+ * ip6tables): such a family holds nothing to remove.
+ */
+export function readingsOf(read: () => IptablesTable): (() => IptablesTable) | undefined {
+  let first: IptablesTable | undefined;
+  try {
+    first = read();
+  } catch {
+    return undefined;
+  }
+  return () => {
+    const table = first ?? read();
+    first = undefined;
+    return table;
+  };
+}
+
+/**
+ * True when iptables certainly works here without starting it: the tools are iptables-nft, run
+ * here, and nf_tables answers a question about `table` over netlink (whatever the answer).
+ */
+export function iptablesNftAnswers(executor: ToolExecutor, tools: IptablesTools, table: string): boolean {
   if (!executor.local || !isNftBased(tools.save)) return false;
-  return nftTableExists(tools.family === 4 ? "ip" : "ip6", table) === false;
+  return nftTableExists(tools.family === 4 ? "ip" : "ip6", table) !== undefined;
 }
 
 /** iptables-nft's tools are links to xtables-nft-multi; iptables-legacy's to xtables-legacy-multi. */

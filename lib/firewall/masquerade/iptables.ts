@@ -5,7 +5,7 @@ import { missingFromTable, writeChainSetup, writeChainTeardown, type ContainerCh
 import { IP_FAMILIES, IPTABLES_TOOLS } from "../iptables/family.ts";
 import { applyRestore, RestoreScript } from "../iptables/restore.ts";
 import { optionValue, sameArgs, type RuleArgs } from "../iptables/rule.ts";
-import { iptablesTableAbsent, readIptablesTable, type IptablesTable } from "../iptables/save.ts";
+import { iptablesChainsState, IptablesTable, readIptablesTable } from "../iptables/save.ts";
 import { checkFailed } from "../check.ts";
 import { formatChainName, formatComment, parseComment, UNPREFIXED_CHAIN_NAME } from "../names.ts";
 import type { MasqueradeAttachment, MasqueradeFeature } from "./types.ts";
@@ -54,21 +54,31 @@ export function masqueradeTeardownScript(current: IptablesTable, chainName: stri
 
 export function iptablesMasquerade(executor: ToolExecutor): MasqueradeFeature {
   const readNat = (family: IPFamily) => readIptablesTable(executor, IPTABLES_TOOLS[family], MASQUERADE_TABLE);
+  const chainState = (family: IPFamily, chainName: string) =>
+    iptablesChainsState(executor, IPTABLES_TOOLS[family], MASQUERADE_TABLE, [chainName]);
 
   return {
     setup(request) {
       for (const [family, addresses] of groupByFamily(request.addresses)) {
         const chain = masqueradeChain(request, addresses);
-        applyRestore(executor, IPTABLES_TOOLS[family], masqueradeSetupScript(readNat(family), chain));
+        // Without the container's chain there is no jump to it either: nothing to read.
+        const current = chainState(family, chain.name) === "absent" ? IptablesTable.withoutChains(MASQUERADE_TABLE) : readNat(family);
+        applyRestore(executor, IPTABLES_TOOLS[family], masqueradeSetupScript(current, chain));
       }
     },
 
     teardown(attachment) {
-      const required = new Set(groupByFamily(attachment.addresses ?? []).keys());
+      const known = groupByFamily(attachment.addresses ?? []);
       const chainName = formatChainName(attachment.network, attachment.containerId);
       for (const family of IP_FAMILIES) {
-        if (iptablesTableAbsent(executor, IPTABLES_TOOLS[family], MASQUERADE_TABLE)) continue;
-        const current = readFamily(() => readNat(family), required.has(family));
+        const state = chainState(family, chainName);
+        if (state === "absent") continue;
+        // The chain is there and the addresses are known: the jumps to delete are the ones
+        // setup wrote. Should the table hold anything else (another address, an older form of
+        // a jump), the transaction fails as a whole and the table is read instead.
+        const addresses = known.get(family);
+        if (state === "present" && addresses && teardownAsSetUp(executor, family, masqueradeChain(attachment, addresses))) continue;
+        const current = readFamily(() => readNat(family), known.has(family));
         if (current) applyRestore(executor, IPTABLES_TOOLS[family], masqueradeTeardownScript(current, chainName));
       }
     },
@@ -111,6 +121,19 @@ export function masqueradeChainOwner(current: IptablesTable, chainName: string, 
     if (owner?.network === network && formatChainName(network, owner.containerId) === chainName) return owner.containerId;
   }
   return undefined;
+}
+
+/** Removes the chain and exactly the jumps setup made to it, in one transaction; false when that failed. */
+function teardownAsSetUp(executor: ToolExecutor, family: IPFamily, chain: ContainerChain): boolean {
+  const script = new RestoreScript(MASQUERADE_TABLE);
+  for (const entry of chain.entries) script.delete(entry.chain, entry.args);
+  script.flushChain(chain.name).deleteChain(chain.name);
+  try {
+    applyRestore(executor, IPTABLES_TOOLS[family], script);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { CniError, ErrorCode, lazy } from "../../core/index.ts";
 import { toolFailed, type ToolExecutor } from "../exec.ts";
 import { describeRule } from "./expr.ts";
-import { nftTableExists } from "./table-exists.ts";
+import { nftTableExists } from "./exists.ts";
 
 // Built on first use: most processes that load the firewall code never list an nftables table
 // (~0.4 ms of start-up otherwise).

@@ -6,7 +6,7 @@ import { missingFromTable, writeChainSetup, writeChainTeardown, type ChainEntry,
 import { IP_FAMILIES, IPTABLES_TOOLS } from "../iptables/family.ts";
 import { applyRestore, RestoreScript } from "../iptables/restore.ts";
 import { formatArgs, optionValue, ruleTarget, sameArgs, type RuleArgs } from "../iptables/rule.ts";
-import { iptablesTableAbsent, readIptablesTable, type IptablesTable } from "../iptables/save.ts";
+import { iptablesChainsState, readIptablesTable, readingsOf, type IptablesTable } from "../iptables/save.ts";
 import { formatChainName } from "../names.ts";
 import { commitFromFreshState } from "../commit.ts";
 import { addressesByFamily, conditionsOf, joinHostPort, mappingsOfFamily } from "./plan.ts";
@@ -232,7 +232,8 @@ export function iptablesPortMap(executor: ToolExecutor): PortMapFeature {
 
     teardown(attachment) {
       for (const family of IP_FAMILIES) {
-        if (iptablesTableAbsent(executor, IPTABLES_TOOLS[family], PORTMAP_TABLE)) continue;
+        const chains = [dnatChainName(attachment), oldSnatChainName(attachment)];
+        if (iptablesChainsState(executor, IPTABLES_TOOLS[family], PORTMAP_TABLE, chains) === "absent") continue;
         const read = readingsOf(() => readNat(family));
         if (read) commit(family, () => portmapTeardownScript(read(), attachment));
       }
@@ -263,25 +264,6 @@ function missingShared(current: IptablesTable, shared: SharedChains): string[] {
     ...shared.chains.filter((chain) => !current.hasChain(chain)).map((chain) => `chain ${chain}`),
     ...shared.rules.filter((rule) => !current.hasRule(rule.chain, rule.args)).map((rule) => `rule "-A ${rule.chain} ${formatArgs(rule.args)}"`),
   ];
-}
-
-/**
- * A source of readings for teardown and GC: the first call returns the reading made here, later
- * calls (retries) read afresh. Undefined when the table cannot be listed at all (no IPv6, no
- * ip6tables): such a family holds nothing to remove.
- */
-function readingsOf(read: () => IptablesTable): (() => IptablesTable) | undefined {
-  let first: IptablesTable | undefined;
-  try {
-    first = read();
-  } catch {
-    return undefined;
-  }
-  return () => {
-    const table = first ?? read();
-    first = undefined;
-    return table;
-  };
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
