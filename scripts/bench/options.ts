@@ -1,7 +1,7 @@
 /** Command-line options of `npm run bench` (bun scripts/bench.ts). */
 import { resolve } from "node:path";
 
-export const SCENARIOS = ["version", "bridge", "chain", "chain-bandwidth", "aa", "churn", "leases", "rss", "profile"] as const;
+export const SCENARIOS = ["version", "bridge", "chain", "chain-bandwidth", "aa", "churn", "leases", "rss", "loading", "profile"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

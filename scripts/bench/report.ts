@@ -6,6 +6,7 @@ import type { BenchOptions } from "./options.ts";
 import type { ChurnResult } from "./scenarios/churn.ts";
 import type { CycleResult } from "./scenarios/cycle.ts";
 import type { LeasesResult } from "./scenarios/leases.ts";
+import type { LoadingResult } from "./scenarios/loading.ts";
 import type { PhaseTimes, ProfileResult } from "./scenarios/profile.ts";
 import { callsOf, type ScenarioResources } from "./scenarios/resources.ts";
 import type { VersionResult } from "./scenarios/version.ts";
@@ -36,6 +37,7 @@ export interface BenchResults {
     churn?: Outcome<ChurnResult>;
     leases?: Outcome<LeasesResult>;
     rss?: Outcome<Record<string, Outcome<ScenarioResources>>>;
+    loading?: Outcome<LoadingResult>;
     profile?: Outcome<ProfileResult>;
   };
 }
@@ -367,6 +369,21 @@ export function renderMarkdown(results: BenchResults): string {
     }
   } else {
     lines.push(notMeasured(rss), "");
+  }
+
+  const loading = scenarios.loading;
+  lines.push("## Loading, part by part", "");
+  if (isMeasured(loading)) {
+    lines.push(
+      `Executables compiled as ours, each loading one more part of the suite (in the order a plugin call loads them) and exiting, run in turn ${loading.rounds} times. "adds" is the difference of medians from the step above it: what that part costs to load.`,
+      "",
+      "| step | wall | adds | CPU |",
+      "| --- | --- | --- | --- |",
+      ...loading.steps.map((step) => `| ${step.label} | ${range(step.wall)} | ${step.adds === undefined ? "" : ms(step.adds)} | ${ms(step.cpu.median)} |`),
+      "",
+    );
+  } else {
+    lines.push(notMeasured(loading), "");
   }
 
   const profile = scenarios.profile;

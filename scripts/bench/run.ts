@@ -16,6 +16,7 @@ import { renderMarkdown, type BenchResults, type Failed } from "./report.ts";
 import { runChurn } from "./scenarios/churn.ts";
 import { hostPorts, runCycles } from "./scenarios/cycle.ts";
 import { runLeases } from "./scenarios/leases.ts";
+import { runLoading } from "./scenarios/loading.ts";
 import { runProfile } from "./scenarios/profile.ts";
 import { measureResources } from "./scenarios/resources.ts";
 import { runVersion } from "./scenarios/version.ts";
@@ -123,6 +124,9 @@ async function runScenario(context: BenchContext, scenario: ScenarioName, result
       results.scenarios.rss = rss;
       return;
     }
+    case "loading":
+      results.scenarios.loading = await runLoading(context);
+      return;
     case "profile": {
       const name: CycleScenario = missingPlugins(context, CYCLE_SCENARIOS.chain.plugins) ? "bridge" : "chain";
       const network = CYCLE_SCENARIOS[name].network(context, `profile-${name}`);
