@@ -63,8 +63,8 @@ export function readIptablesTable(executor: ToolExecutor, tools: IptablesTools, 
  * "absent" there is nothing to read.
  */
 export function iptablesChainsState(executor: ToolExecutor, tools: IptablesTools, table: string, chains: readonly string[]): "absent" | "present" | "unknown" {
-  if (!executor.local || !isNftBased(tools.save)) return "unknown";
-  const family = tools.family === 4 ? "ip" : "ip6";
+  const family = askableNftFamily(executor, tools);
+  if (family === undefined) return "unknown";
   const answers = chains.map((chain) => nftChainExists(family, table, chain));
   if (answers.includes(true)) return "present";
   return answers.every((answer) => answer === false) ? "absent" : "unknown";
@@ -94,8 +94,17 @@ export function readingsOf(read: () => IptablesTable): (() => IptablesTable) | u
  * here, and nf_tables answers a question about `table` over netlink (whatever the answer).
  */
 export function iptablesNftAnswers(executor: ToolExecutor, tools: IptablesTools, table: string): boolean {
-  if (!executor.local || !isNftBased(tools.save)) return false;
-  return nftTableExists(tools.family === 4 ? "ip" : "ip6", table) !== undefined;
+  const family = askableNftFamily(executor, tools);
+  return family !== undefined && nftTableExists(family, table) !== undefined;
+}
+
+/**
+ * The nftables family holding these tools' tables when nf_tables can be asked in their stead:
+ * the tools are iptables-nft and run here. Undefined otherwise (iptables-legacy, a prefix).
+ */
+function askableNftFamily(executor: ToolExecutor, tools: IptablesTools): "ip" | "ip6" | undefined {
+  if (!executor.local || !isNftBased(tools.save)) return undefined;
+  return tools.family === 4 ? "ip" : "ip6";
 }
 
 /** iptables-nft's tools are links to xtables-nft-multi; iptables-legacy's to xtables-legacy-multi. */
